@@ -1,0 +1,1 @@
+export { EbpfError, ParseError } from "@ebpf/errors";

@@ -1,0 +1,162 @@
+/**
+ * Kernel-test gating shared by every package's tests.
+ *
+ * A kernel test needs privilege (root or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN), kernel BTF, bpffs and
+ * tracefs. Locally a test that cannot run is skipped with the reason printed; with
+ * `EBPF_REQUIRE_KERNEL=1` (set by `.ci/run`) a would-be skip is a failure, so CI cannot pass by skipping.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { describe, it } from "vitest";
+
+/** True when a would-be skip must fail instead (`EBPF_REQUIRE_KERNEL=1`). */
+export const kernelRequired = process.env.EBPF_REQUIRE_KERNEL === "1";
+
+const CAP_NET_ADMIN = 12n;
+const CAP_SYS_ADMIN = 21n;
+const CAP_PERFMON = 38n;
+const CAP_BPF = 39n;
+
+function effectiveCaps(): bigint {
+  const status = readFileSync("/proc/self/status", "utf8");
+  const line = status.split("\n").find((l) => l.startsWith("CapEff:"));
+  return line ? BigInt(`0x${line.slice(7).trim()}`) : 0n;
+}
+
+function hasCap(caps: bigint, cap: bigint): boolean {
+  return (caps & (1n << cap)) !== 0n;
+}
+
+function isMounted(path: string, fstype: string): boolean {
+  return readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .some((l) => {
+      const [, mnt, type] = l.split(" ");
+      return mnt === path && type === fstype;
+    });
+}
+
+/** Mounts `fstype` at `path` if nothing of that type is there yet. Returns a reason on failure. */
+function ensureMount(path: string, fstype: string): string | undefined {
+  if (isMounted(path, fstype)) return undefined;
+  try {
+    execFileSync("mount", ["-t", fstype, fstype, path], { stdio: "pipe" });
+    return undefined;
+  } catch (e) {
+    return `cannot mount ${fstype} at ${path}: ${(e as Error).message.split("\n")[0]}`;
+  }
+}
+
+let cachedReason: string | null | undefined;
+
+/**
+ * Why kernel tests cannot run in this process, or `undefined` when they can. Mounts tracefs at
+ * `/sys/kernel/tracing` and bpffs at `/sys/fs/bpf` when they are missing. Cached for the process.
+ */
+export function kernelUnavailableReason(): string | undefined {
+  if (cachedReason !== undefined) return cachedReason ?? undefined;
+  cachedReason = computeReason() ?? null;
+  return cachedReason ?? undefined;
+}
+
+function computeReason(): string | undefined {
+  if (process.platform !== "linux") return `not Linux (platform ${process.platform})`;
+  if (process.env.EBPF_SKIP_KERNEL === "1") return "EBPF_SKIP_KERNEL=1";
+  const caps = effectiveCaps();
+  const root = process.getuid?.() === 0;
+  if (!(root && hasCap(caps, CAP_SYS_ADMIN)) && !(hasCap(caps, CAP_BPF) && hasCap(caps, CAP_PERFMON))) {
+    return "needs root or CAP_BPF + CAP_PERFMON (run the tests as root)";
+  }
+  if (!hasCap(caps, CAP_NET_ADMIN)) return "needs CAP_NET_ADMIN";
+  if (!existsSync("/sys/kernel/btf/vmlinux")) return "no kernel BTF at /sys/kernel/btf/vmlinux";
+  return ensureMount("/sys/fs/bpf", "bpf") ?? ensureMount("/sys/kernel/tracing", "tracefs");
+}
+
+/** A further requirement of one test or suite: returns why it cannot run, or `undefined`. */
+export type Requirement = () => string | undefined;
+
+function gate(requires: Requirement[]): string | undefined {
+  const base = kernelUnavailableReason();
+  if (base) return base;
+  for (const r of requires) {
+    const reason = r();
+    if (reason) return reason;
+  }
+  return undefined;
+}
+
+const warned = new Set<string>();
+function warnSkip(name: string, reason: string): void {
+  const key = `${name}\0${reason}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  process.stderr.write(`[kernel test skipped] ${name}: ${reason}\n`);
+}
+
+/**
+ * `describe` for tests that need the real kernel. Skips with the reason printed, or fails under
+ * `EBPF_REQUIRE_KERNEL=1`.
+ *
+ * @example
+ * ```ts
+ * describeKernel("hash map", () => { it("updates", () => { ... }) });
+ * ```
+ */
+export function describeKernel(name: string, fn: () => void, ...requires: Requirement[]): void {
+  const reason = gate(requires);
+  if (!reason) {
+    describe(name, fn);
+  } else if (kernelRequired) {
+    describe(name, () => {
+      it("kernel requirements", () => {
+        throw new Error(
+          `kernel test "${name}" cannot run: ${reason} (EBPF_REQUIRE_KERNEL=1 forbids skipping)`,
+        );
+      });
+    });
+  } else {
+    warnSkip(name, reason);
+    describe.skip(`${name} [skipped: ${reason}]`, fn);
+  }
+}
+
+/** `it` for a single test that needs the real kernel; same rules as {@link describeKernel}. */
+export function itKernel(
+  name: string,
+  fn: () => unknown | Promise<unknown>,
+  options: { timeout?: number; requires?: Requirement[] } = {},
+): void {
+  const reason = gate(options.requires ?? []);
+  if (!reason) {
+    it(name, fn, options.timeout);
+  } else if (kernelRequired) {
+    it(name, () => {
+      throw new Error(`kernel test "${name}" cannot run: ${reason} (EBPF_REQUIRE_KERNEL=1 forbids skipping)`);
+    });
+  } else {
+    warnSkip(name, reason);
+    it.skip(`${name} [skipped: ${reason}]`, fn);
+  }
+}
+
+/** The numbers of this process's open file descriptors, from `/proc/self/fd`. */
+export function openFds(): Set<number> {
+  return new Set(readdirSync("/proc/self/fd").map(Number));
+}
+
+/** True when `fd` is open in this process. */
+export function fdIsOpen(fd: number): boolean {
+  return existsSync(`/proc/self/fd/${fd}`);
+}
+
+/** Requirement: a tool on PATH (e.g. `bpftool`, `ip`). */
+export function needsTool(tool: string): Requirement {
+  return () => {
+    try {
+      execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "pipe" });
+      return undefined;
+    } catch {
+      return `${tool} is not installed (run tools/setup.sh)`;
+    }
+  };
+}
