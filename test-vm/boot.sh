@@ -16,7 +16,7 @@ cache="$here/.cache"
 name="${1:?usage: boot.sh KERNEL SCRIPT [RUNDIR]}"
 script="${2:?usage: boot.sh KERNEL SCRIPT [RUNDIR]}"
 kdir="$cache/kernels/$name"
-[ -f "$kdir/.done" ] || bash "$here/fetch.sh" "$name"
+bash "$here/fetch.sh" "$name" # a no-op when cached and current
 
 mkdir -p "$cache/runs"
 ctl="${3:-$(mktemp -d "$cache/runs/$name.XXXXXX")}"

@@ -46,9 +46,15 @@ apt_opts=(
   -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root"
 )
 # Refresh the lists at most once a day (the ABI number moves with security updates).
-if [ -z "$(find "$aptdir/lists" -maxdepth 1 -name '*_Packages' -mtime -1 2>/dev/null | head -1)" ]; then
+if [ -z "$(find "$aptdir/updated" -mtime -1 2>/dev/null)" ]; then
   echo "fetch: apt-get update ($suite)" >&2
-  apt-get "${apt_opts[@]}" -qq update
+  if apt-get "${apt_opts[@]}" -qq update; then
+    touch "$aptdir/updated"
+  elif [ -e "$aptdir/updated" ]; then
+    echo "fetch: apt-get update failed; using the lists from $(date -r "$aptdir/updated")" >&2
+  else
+    exit 1
+  fi
 fi
 pkg="$(apt-cache "${apt_opts[@]}" depends "$meta" | awk '/Depends: linux-image-/ {print $2; exit}')"
 [ -n "$pkg" ] || {

@@ -40,7 +40,8 @@ mount -t overlay overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/
   die "mount overlay"
 
 mkdir -p "/newroot$checkout" /newroot/run/test-vm
-mount -t 9p -o "$p9" checkout "/newroot$checkout" || die "mount checkout"
+# Loose caching of the checkout too: only this guest writes while it runs (results go to the ctl share).
+mount -t 9p -o "$p9,cache=loose" checkout "/newroot$checkout" || die "mount checkout"
 mount -t 9p -o "$p9" ctl /newroot/run/test-vm || die "mount ctl"
 
 # Kernel file systems of the guest inside its root (the host's own /proc, /sys... are only 9p files).
