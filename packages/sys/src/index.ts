@@ -1,1 +1,30 @@
+/**
+ * @ebpf/sys — the kernel boundary. Everything that touches the kernel goes through here: `bpf()` commands,
+ * perf events, mmap, epoll, netlink, through koffi. Owned fds ({@link Fd}), typed errors
+ * ({@link SyscallError}, {@link NotSupportedError}), feature probes, a process-wide readiness
+ * {@link Poller}, and the {@link Syscalls} interface with a {@link FakeSyscalls} for unit tests.
+ *
+ * The kernel ABI (attr layouts, enums, flags) is generated from kernel BTF into `abi.generated.ts` by
+ * `tools/gen-abi.mjs`, and re-exported here.
+ *
+ * @packageDocumentation
+ */
 export { EbpfError, ParseError } from "@ebpf/errors";
+export * from "./abi.generated.js";
+export { type AttrValues, bpf, bpfCmdName } from "./bpf-call.js";
+export { Errno, errnoName, errnoValue } from "./errno.js";
+export {
+  ClosedFdError,
+  effectiveCapabilities,
+  hintFor,
+  InvalidArgumentError,
+  type NotSupportedDetails,
+  NotSupportedError,
+  SyscallError,
+  type SyscallErrorDetails,
+} from "./errors.js";
+export { Fd, type FdCloser, rawFd } from "./fd.js";
+export * from "./link.js";
+export * from "./map.js";
+export * from "./obj.js";
+export * from "./prog.js";
