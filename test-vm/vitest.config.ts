@@ -1,0 +1,42 @@
+// Vitest configuration used INSIDE the test VM (test-vm/run.sh): one flat project over the selected test files
+// (TEST_VM_FILES, comma-separated, relative to the repo root), one worker (the guest has one vCPU and JS runs
+// 15-150x slower under TCG), long timeouts, and vite's cache in the guest's tmpfs so that parallel VMs never
+// write the same file of the shared checkout.
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+// The same source aliases as the root vitest.config.ts: tests import workspace packages from source.
+const alias = [
+  { find: /^ebpf$/, replacement: `${root}packages/ebpf/src/index.ts` },
+  { find: /^@ebpf\/btf\/node$/, replacement: `${root}packages/btf/src/node.ts` },
+  {
+    find: /^@ebpf\/(errors|elf|btf|relocate|sys|maps|programs|cli)$/,
+    replacement: `${root}packages/$1/src/index.ts`,
+  },
+];
+
+// Set by test-vm/run.sh and the guest /init (not turbo inputs: this config never runs under turbo).
+const vmEnv: Record<string, string | undefined> = process.env;
+const files = (vmEnv.TEST_VM_FILES ?? "").split(",").filter((f) => f.length > 0);
+
+export default defineConfig({
+  root,
+  cacheDir: "/tmp/test-vm-vite",
+  resolve: { alias },
+  test: {
+    name: `vm ${vmEnv.TEST_VM_KERNEL ?? ""}`.trim(),
+    include: files.length > 0 ? files : ["packages/*/test/**/*.kernel.test.ts"],
+    reporters: [
+      "default",
+      ...(vmEnv.TEST_VM_REPORT ? [["json", { outputFile: vmEnv.TEST_VM_REPORT }] as const] : []),
+      `${root}tools/vitest-summary-reporter.ts`,
+    ],
+    pool: "forks",
+    maxWorkers: 1,
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
