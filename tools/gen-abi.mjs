@@ -37,6 +37,8 @@ export const ENUMS = [
   ["BpfTaskFdType", { name: "bpf_task_fd_type" }, "BPF_FD_TYPE_"],
   ["BpfCoreReloKind", { name: "bpf_core_relo_kind" }, "BPF_CORE_"],
   ["XdpAction", { name: "xdp_action" }, "XDP_"],
+  ["BpfRingbuf", { member: "BPF_RINGBUF_BUSY_BIT" }, "BPF_RINGBUF_"],
+  ["BpfRbFlags", { member: "BPF_RB_NO_WAKEUP" }, "BPF_RB_"],
   ["BtfKind", { member: "BTF_KIND_INT" }, "BTF_KIND_"],
   ["PerfTypeId", { name: "perf_type_id" }, "PERF_TYPE_"],
   ["PerfHwId", { name: "perf_hw_id" }, "PERF_COUNT_HW_"],
@@ -225,7 +227,11 @@ export const DEFINES = {
     PROT_WRITE: 2,
     MAP_SHARED: 1,
     MAP_PRIVATE: 2,
+    MAP_FIXED: 0x10,
     MAP_ANONYMOUS: 0x20,
+    F_DUPFD_CLOEXEC: 1030,
+    UTSNAME_FIELD_LEN: 65,
+    SC_PAGESIZE: 30,
   },
 };
 

@@ -489,6 +489,21 @@ export const XdpAction = {
 } as const;
 export type XdpAction = (typeof XdpAction)[keyof typeof XdpAction];
 
+/** `anonymous enum with BPF_RINGBUF_BUSY_BIT`, prefix `BPF_RINGBUF_` removed. */
+export const BpfRingbuf = {
+  BUSY_BIT: 2147483648,
+  DISCARD_BIT: 1073741824,
+  HDR_SZ: 8,
+} as const;
+export type BpfRingbuf = (typeof BpfRingbuf)[keyof typeof BpfRingbuf];
+
+/** `anonymous enum with BPF_RB_NO_WAKEUP`, prefix `BPF_RB_` removed. */
+export const BpfRbFlags = {
+  NO_WAKEUP: 1,
+  FORCE_WAKEUP: 2,
+} as const;
+export type BpfRbFlags = (typeof BpfRbFlags)[keyof typeof BpfRbFlags];
+
 /** `anonymous enum with BTF_KIND_INT`, prefix `BTF_KIND_` removed. */
 export const BtfKind = {
   UNKN: 0,
@@ -1052,7 +1067,11 @@ export const LinuxDefines = {
   PROT_WRITE: 2,
   MAP_SHARED: 1,
   MAP_PRIVATE: 2,
+  MAP_FIXED: 16,
   MAP_ANONYMOUS: 32,
+  F_DUPFD_CLOEXEC: 1030,
+  UTSNAME_FIELD_LEN: 65,
+  SC_PAGESIZE: 30,
 } as const;
 
 /** Syscall numbers by `process.arch` (not in BTF). */

@@ -1,3 +1,4 @@
+import { LinuxDefines } from "./abi.generated.js";
 import { ClosedFdError, SyscallError } from "./errors.js";
 import { errno, libc } from "./libc.js";
 
@@ -22,8 +23,6 @@ const registry = new FinalizationRegistry<Held>((held) => {
     // nothing sensible to do in a finalizer
   }
 });
-
-const F_DUPFD_CLOEXEC = 1030;
 
 /**
  * An owned file descriptor (BPF map, program, link, BTF object, perf event, epoll, socket...). Exactly one
@@ -91,7 +90,7 @@ export class Fd implements Disposable {
   /** A new owned Fd for the same kernel object (fcntl F_DUPFD_CLOEXEC). Real fds only. */
   dup(): Fd {
     const l = libc();
-    const r = l.fcntl(this.raw, F_DUPFD_CLOEXEC, 0);
+    const r = l.fcntl(this.raw, LinuxDefines.F_DUPFD_CLOEXEC, 0);
     if (r < 0) throw new SyscallError({ syscall: "fcntl", command: "F_DUPFD_CLOEXEC", errno: errno() });
     return new Fd(r, this.kind, this.#closer);
   }

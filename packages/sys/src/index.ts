@@ -26,5 +26,18 @@ export {
 export { Fd, type FdCloser, rawFd } from "./fd.js";
 export * from "./link.js";
 export * from "./map.js";
+export { Mapping, type MmapOptions, mmap, pageSize } from "./mmap.js";
 export * from "./obj.js";
+export * from "./perf.js";
+export {
+  EpollEvents,
+  type EpollReady,
+  epollCreate,
+  epollCtl,
+  epollWait,
+  eventfd,
+  eventfdRead,
+  eventfdWrite,
+} from "./poll.js";
+export { Poller, type PollerOptions, type ReadyCallback, type Registration } from "./poller.js";
 export * from "./prog.js";

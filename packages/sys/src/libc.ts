@@ -28,6 +28,7 @@ export interface Libc {
   read: (fd: number, buf: number, len: number) => number;
   write: (fd: number, buf: number, len: number) => number;
   uname: (buf: number) => number;
+  sysconf: (name: number) => number;
   socket: (domain: number, type: number, protocol: number) => number;
   bind: (fd: number, addr: number, len: number) => number;
   setsockopt: (fd: number, level: number, name: number, value: number, len: number) => number;
@@ -70,6 +71,7 @@ export function libc(): Libc {
     read: f("read", "long", ["int", "uintptr_t", "size_t"]) as Libc["read"],
     write: f("write", "long", ["int", "uintptr_t", "size_t"]) as Libc["write"],
     uname: f("uname", "int", ["uintptr_t"]) as Libc["uname"],
+    sysconf: f("sysconf", "long", ["int"]) as Libc["sysconf"],
     socket: f("socket", "int", ["int", "int", "int"]) as Libc["socket"],
     bind: f("bind", "int", ["int", "uintptr_t", "uint32_t"]) as Libc["bind"],
     setsockopt: f("setsockopt", "int", ["int", "int", "int", "uintptr_t", "uint32_t"]) as Libc["setsockopt"],

@@ -272,11 +272,11 @@ export function mapDeleteBatch(fd: Fd | number, options: MapBatchOptions): MapBa
  * ```
  */
 export class MapElemOps {
-  /** Key input (and `nextKey` input for {@link MapElemOps.nextKey}). */
+  /** Key input (and `nextKey` input for {@link MapElemOps.getNextKey}). */
   readonly key: Uint8Array;
   /** Value input for update, output for lookups. */
   readonly value: Uint8Array;
-  /** Output of {@link MapElemOps.nextKey}. */
+  /** Output of {@link MapElemOps.getNextKey}. */
   readonly nextKey: Uint8Array;
   readonly #fd: Fd;
   readonly #withValue: Scratch;
@@ -356,9 +356,9 @@ export class MapElemOps {
     return true;
   }
 
-  /** Writes the key after `key` (or the first key when `first`) into `nextKey`; false at the end. */
-  nextKeyOf(first = false): boolean {
-    const r = this.#call(BpfCmd.MAP_GET_NEXT_KEY, first ? this.#nextFirst : this.#next, 0);
+  /** Writes the key after `key` (or the first key when `fromStart`) into `nextKey`; false at the end. */
+  getNextKey(fromStart = false): boolean {
+    const r = this.#call(BpfCmd.MAP_GET_NEXT_KEY, fromStart ? this.#nextFirst : this.#next, 0);
     if (r < 0) {
       if (r === -Errno.ENOENT) return false;
       fail(BpfCmd.MAP_GET_NEXT_KEY, r);

@@ -137,12 +137,12 @@ describeKernel("bpf map commands", () => {
     expect(ops.delete()).toBe(true);
     expect(ops.lookup()).toBe(false);
     const seen: number[] = [];
-    let more = ops.nextKeyOf(true);
+    let more = ops.getNextKey(true);
     while (more) {
       const k = new DataView(ops.nextKey.buffer, ops.nextKey.byteOffset, 4).getUint32(0, true);
       seen.push(k);
       kv.setUint32(0, k, true);
-      more = ops.nextKeyOf();
+      more = ops.getNextKey();
     }
     expect(seen.sort()).toEqual([0, 1, 2, 4]);
     expect(() => ops.update(BpfFlags.BPF_NOEXIST)).toThrow(SyscallError);
