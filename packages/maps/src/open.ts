@@ -1,0 +1,153 @@
+/**
+ * Creating and opening maps at the handle level: from a spec, a pin path, an id, or an fd. Turns
+ * "the kernel cannot create this type" into `NotSupportedError` by probing the type alone.
+ */
+import { NotSupportedError } from "@ebpf/sys";
+import { BpfFlags, BpfMapType } from "./abi.js";
+import { MapCore } from "./core.js";
+import { MapError, MapTypeError } from "./errors.js";
+import { type MapCreateRequest, type MapKernel, mapKernel } from "./kernel.js";
+import { type MapSpec, type MapTypeName, mapTypeMinKernel, mapTypeName, mapTypeNumber } from "./spec.js";
+
+/** Options of map creation. */
+export interface CreateMapOptions {
+  /** fd of the inner map template for map-in-map types (default: created from `spec.innerMap`). */
+  innerMapFd?: number;
+}
+
+const knownTypes = new Set<number>(Object.values(BpfMapType));
+const probeCache = new Map<number, boolean>();
+
+/** Smallest spec the kernel accepts for each type, used to tell "unsupported type" from "bad spec". */
+function probeRequest(type: number, pageSize: number): MapCreateRequest | undefined {
+  const T = BpfMapType;
+  const base = { type, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0, name: "" };
+  switch (type) {
+    case T.RINGBUF:
+    case T.USER_RINGBUF:
+      return { ...base, keySize: 0, valueSize: 0, maxEntries: pageSize };
+    case T.QUEUE:
+    case T.STACK:
+      return { ...base, keySize: 0 };
+    case T.BLOOM_FILTER:
+      return { ...base, keySize: 0 };
+    case T.LPM_TRIE:
+      return { ...base, keySize: 8, flags: BpfFlags.BPF_F_NO_PREALLOC };
+    case T.STACK_TRACE:
+      return { ...base, valueSize: 8 };
+    case T.CGROUP_STORAGE:
+    case T.PERCPU_CGROUP_STORAGE:
+      return { ...base, keySize: 12, maxEntries: 0 };
+    case T.ARENA:
+      return { ...base, keySize: 0, valueSize: 0, flags: BpfFlags.BPF_F_MMAPABLE };
+    default:
+      return undefined; // needs BTF, an inner map or a special fd: not probed
+  }
+}
+
+/** True when the kernel can create maps of `type` (cached), or undefined when it cannot be probed alone. */
+export function probeMapType(type: number, kernel: MapKernel = mapKernel()): boolean | undefined {
+  const cached = probeCache.get(type);
+  if (cached !== undefined) return cached;
+  const req = probeRequest(type, kernel.pageSize());
+  if (!req) return undefined;
+  let ok = false;
+  try {
+    kernel.close(kernel.createMap(req));
+    ok = true;
+  } catch {
+    ok = false;
+  }
+  probeCache.set(type, ok);
+  return ok;
+}
+
+function notSupported(type: number, cause: unknown): NotSupportedError {
+  const name = mapTypeName(type);
+  return new NotSupportedError({
+    feature: `map type ${name}`,
+    minKernel: mapTypeMinKernel[name as MapTypeName],
+    cause,
+  });
+}
+
+/** Builds the `BPF_MAP_CREATE` request of a spec (validating it). */
+export function createRequest(spec: MapSpec, innerMapFd?: number): MapCreateRequest {
+  const type = mapTypeNumber(spec.type);
+  const name = spec.name ?? "";
+  for (const [field, value] of [
+    ["keySize", spec.keySize],
+    ["valueSize", spec.valueSize],
+    ["maxEntries", spec.maxEntries],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
+      throw new MapTypeError(`spec.${field} must be an unsigned 32-bit integer, got ${value}`, name);
+    }
+  }
+  return {
+    type,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: spec.maxEntries,
+    flags: spec.flags ?? 0,
+    name: sanitizeName(name),
+    innerMapFd,
+    numaNode: spec.numaNode,
+    mapExtra: spec.mapExtra === undefined ? undefined : BigInt(spec.mapExtra),
+    btfFd: spec.btfFd,
+    btfKeyTypeId: spec.btfKeyTypeId,
+    btfValueTypeId: spec.btfValueTypeId,
+    btfVmlinuxValueTypeId: spec.btfVmlinuxValueTypeId,
+  };
+}
+
+/** The kernel takes 15 characters of `[A-Za-z0-9_.]`. */
+function sanitizeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 15);
+}
+
+/** Creates a map from a spec. Unknown types give `MapTypeError`; types the host lacks `NotSupportedError`. */
+export function createMapCore(spec: MapSpec, options: CreateMapOptions = {}, kernel = mapKernel()): MapCore {
+  const type = mapTypeNumber(spec.type);
+  if (!knownTypes.has(type)) throw new MapTypeError(`unknown map type ${type}`, spec.name);
+  let innerFd = options.innerMapFd;
+  let ownInner: number | undefined;
+  if (innerFd === undefined && spec.innerMap) {
+    ownInner = kernel.createMap(createRequest(spec.innerMap));
+    innerFd = ownInner;
+  }
+  try {
+    const req = createRequest(spec, innerFd);
+    let fd: number;
+    try {
+      fd = kernel.createMap(req);
+    } catch (e) {
+      if (probeMapType(type, kernel) === false) throw notSupported(type, e);
+      throw e;
+    }
+    return MapCore.adopt(fd, kernel);
+  } finally {
+    if (ownInner !== undefined) kernel.close(ownInner);
+  }
+}
+
+/** Opens the map pinned at `path`. */
+export function pinnedMapCore(
+  path: string,
+  options: { readOnly?: boolean } = {},
+  kernel = mapKernel(),
+): MapCore {
+  const fd = kernel.getPinned(path, options.readOnly ?? false);
+  if (fd === undefined) throw new MapError("ERR_EBPF_MAP_PIN_NOT_FOUND", `nothing is pinned at ${path}`);
+  return MapCore.adopt(fd, kernel);
+}
+
+/** Opens the map with kernel id `id`. */
+export function mapCoreById(id: number, kernel = mapKernel()): MapCore {
+  return MapCore.adopt(kernel.fdById(id), kernel);
+}
+
+/** Wraps a map fd. The fd is duplicated: the caller keeps ownership of `fd`. */
+export function mapCoreFromFd(fd: number, kernel = mapKernel()): MapCore {
+  return MapCore.adopt(kernel.dup(fd), kernel);
+}

@@ -1,0 +1,171 @@
+/**
+ * The BPF ring buffer consumer protocol over plain memory: no syscalls, so it runs the same over a
+ * real mmap and over a fake ring in a `Uint8Array`.
+ *
+ * Layout (kernel/bpf/ringbuf.c): a read-write page holding `consumer_pos` (u64), a read-only page
+ * holding `producer_pos` (u64), then `size` bytes of data mapped twice in a row so that a record
+ * crossing the end is still contiguous. Each record starts 8-byte aligned with a header
+ * `{ u32 len; u32 pg_off; }`; `len` carries BUSY (not committed yet) and DISCARD bits.
+ */
+
+import { ParseError } from "@ebpf/errors";
+import { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ } from "../abi-missing.js";
+
+const LEN_MASK = ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT) >>> 0;
+const TWO_32 = 0x1_0000_0000;
+const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Where the three parts of a ring live. Offsets are byte offsets into the buffers. */
+export interface RingBufferMemory {
+  /** Buffer holding `consumer_pos` at `consumerOffset` (must be writable). */
+  consumer: ArrayBuffer;
+  consumerOffset: number;
+  /** Buffer holding `producer_pos` at `producerOffset`. */
+  producer: ArrayBuffer;
+  producerOffset: number;
+  /** Buffer holding the data area, mapped twice: `2 * size` bytes from `dataOffset`. */
+  data: ArrayBuffer;
+  dataOffset: number;
+  /** Data area size in bytes: a power of two (the map's max_entries). */
+  size: number;
+}
+
+/**
+ * One record, valid only during the callback it is passed to: the object is reused for the next
+ * record and its memory belongs to the producer once the callback returns.
+ */
+export interface RingBufferRecord {
+  /** The whole data area; the record is `length` bytes at `offset`. */
+  readonly view: DataView;
+  /** The whole data area as bytes. */
+  readonly buffer: Uint8Array;
+  /** Byte offset of the record's payload in `view` / `buffer`. */
+  readonly offset: number;
+  /** Payload length in bytes. */
+  readonly length: number;
+  /** The payload as a zero-copy `Uint8Array` (valid only during the callback). */
+  bytes(): Uint8Array;
+  /** A copy of the payload that stays valid. */
+  copy(): Uint8Array;
+}
+
+class ReusableRecord implements RingBufferRecord {
+  offset = 0;
+  length = 0;
+  constructor(
+    readonly view: DataView,
+    readonly buffer: Uint8Array,
+  ) {}
+  bytes(): Uint8Array {
+    return this.buffer.subarray(this.offset, this.offset + this.length);
+  }
+  copy(): Uint8Array {
+    return this.buffer.slice(this.offset, this.offset + this.length);
+  }
+}
+
+/** Callback for each committed record; return `false` to stop draining after this record. */
+export type RingBufferCallback = (record: RingBufferRecord) => unknown;
+
+/**
+ * Reads records from a BPF ring buffer's memory and advances `consumer_pos`.
+ *
+ * @internal (wrapped by `RingBufReader`)
+ */
+export class RingBufferConsumer {
+  readonly size: number;
+  private readonly mask: number;
+  private readonly consumerWords: Int32Array;
+  private readonly consumerPos64: BigUint64Array;
+  private readonly producerPos64: BigUint64Array;
+  private readonly header: Int32Array;
+  private readonly record: ReusableRecord;
+  private readonly lowIndex: number;
+  /** Cached high 32 bits of the consumer position as last written. */
+  private consumerHigh: number;
+
+  constructor(memory: RingBufferMemory) {
+    const { size } = memory;
+    if (size < 8 || (size & (size - 1)) !== 0) {
+      throw new ParseError(
+        { format: "ringbuf", offset: 0, expected: "a power-of-two data size" },
+        `got ${size}`,
+      );
+    }
+    this.size = size;
+    this.mask = size - 1;
+    this.consumerWords = new Int32Array(memory.consumer, memory.consumerOffset, 2);
+    this.consumerPos64 = new BigUint64Array(memory.consumer, memory.consumerOffset, 1);
+    this.producerPos64 = new BigUint64Array(memory.producer, memory.producerOffset, 1);
+    this.header = new Int32Array(memory.data, memory.dataOffset, (2 * size) >>> 2);
+    const bytes = new Uint8Array(memory.data, memory.dataOffset, 2 * size);
+    this.record = new ReusableRecord(new DataView(memory.data, memory.dataOffset, 2 * size), bytes);
+    this.lowIndex = littleEndianHost ? 0 : 1;
+    this.consumerHigh = Math.floor(Number(Atomics.load(this.consumerPos64, 0)) / TWO_32);
+  }
+
+  /** The consumer position (bytes consumed since the ring was created). */
+  consumerPosition(): number {
+    return Number(Atomics.load(this.consumerPos64, 0));
+  }
+
+  /** The producer position (bytes reserved since the ring was created). */
+  producerPosition(): number {
+    return Number(Atomics.load(this.producerPos64, 0));
+  }
+
+  /** Bytes reserved by the producer and not yet consumed (includes uncommitted records). */
+  pending(): number {
+    return this.producerPosition() - this.consumerPosition();
+  }
+
+  /**
+   * Hands every committed record to `callback` until the ring is empty, a record is still being
+   * written (BUSY), `limit` records were delivered, or the callback returns `false`. Discarded records
+   * are skipped. Returns the number of records delivered.
+   */
+  drain(callback: RingBufferCallback, limit = Number.POSITIVE_INFINITY): number {
+    const header = this.header;
+    const mask = this.mask;
+    const record = this.record;
+    let cons = this.consumerPosition();
+    let delivered = 0;
+    for (;;) {
+      const prod = this.producerPosition();
+      if (cons >= prod) return delivered;
+      while (cons < prod) {
+        const at = cons & mask; // positions are < 2^53; & works on the low 32 bits, size ≤ 2^31
+        const len = Atomics.load(header, at >>> 2) >>> 0;
+        if ((len & BPF_RINGBUF_BUSY_BIT) !== 0) return delivered;
+        const payload = len & LEN_MASK;
+        if (payload > this.size - BPF_RINGBUF_HDR_SZ) {
+          throw new ParseError(
+            { format: "ringbuf", offset: at, expected: "a record length that fits in the ring" },
+            `length ${payload}`,
+          );
+        }
+        cons += (payload + BPF_RINGBUF_HDR_SZ + 7) & ~7;
+        let stop = false;
+        if ((len & BPF_RINGBUF_DISCARD_BIT) === 0) {
+          record.offset = at + BPF_RINGBUF_HDR_SZ;
+          record.length = payload;
+          delivered++;
+          stop = callback(record) === false || delivered >= limit;
+        }
+        this.storeConsumer(cons);
+        if (stop) return delivered;
+      }
+    }
+  }
+
+  /** Publishes the consumer position with release semantics (a 32-bit store unless the high half moved). */
+  private storeConsumer(cons: number): void {
+    const high = Math.floor(cons / TWO_32);
+    if (high === this.consumerHigh) {
+      Atomics.store(this.consumerWords, this.lowIndex, cons | 0);
+    } else {
+      Atomics.store(this.consumerPos64, 0, BigInt(cons));
+      this.consumerHigh = high;
+    }
+  }
+}

@@ -1,0 +1,3 @@
+// Re-exports for tests: the package's public API plus the ABI flags tests need.
+export { BpfFlags as BpfFlagsForTest } from "@ebpf/sys";
+export * from "../src/index.js";
