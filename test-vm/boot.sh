@@ -7,6 +7,8 @@
 #   SCRIPT   shell script run by /bin/sh in the guest, cwd = the checkout
 #   RUNDIR   control directory (default: a fresh one under test-vm/.cache/runs/); after the run it holds
 #            out.log (the script's output), console.log (the whole serial console) and rc
+# The guest boots with the BPF LSM enabled (lsm=...,bpf; Debian's kernels build it but leave it off), so LSM
+# programs attach for real.
 # Environment: TEST_VM_SMP (default 1), TEST_VM_MEM (default 2G), TEST_VM_TIMEOUT seconds (default 900).
 # Exit status: the script's, or 124 on timeout, 125 when the guest died before reporting one.
 set -euo pipefail
@@ -24,6 +26,7 @@ mkdir -p "$ctl"
 rm -f "$ctl/rc" "$ctl/rc.tmp" "$ctl/out.log" "$ctl/console.log"
 cp "$script" "$ctl/cmd.sh"
 echo "$kdir/root" >"$ctl/kernel-dir"
+awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts >"$ctl/cgroup2-path"
 
 # KVM only where it really works: /dev/kvm here can be PVM, under which stock kernels crash or crawl.
 if [ -w /dev/kvm ] && grep -qE '^(kvm_intel|kvm_amd) ' /proc/modules 2>/dev/null; then
@@ -49,7 +52,7 @@ qemu-system-x86_64 "${accel[@]}" -smp "${TEST_VM_SMP:-1}" -m "${TEST_VM_MEM:-2G}
   -nodefaults -no-user-config -display none -no-reboot -monitor none \
   -serial "file:$ctl/console.log" \
   -kernel "$kdir/vmlinux" -initrd "$kdir/initramfs.cpio" \
-  -append "console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off testvm.checkout=$checkout" \
+  -append "console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off lsm=lockdown,capability,yama,bpf testvm.checkout=$checkout" \
   -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
   -virtfs "local,path=$checkout,mount_tag=checkout,security_model=none,multidevs=remap" \
   -virtfs "local,path=$ctl,mount_tag=ctl,security_model=none" \

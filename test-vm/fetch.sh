@@ -4,6 +4,7 @@
 #   root/            dpkg -x of the kernel package (boot/, lib/modules/<release>/ with depmod run)
 #   vmlinux          uncompressed kernel (ELF, boots via PVH: no decompression under TCG)
 #   initramfs.cpio   static busybox + /init + the virtio/9p/overlay modules in load order
+#   vmlinux.btf      the kernel's raw BTF (the bytes of its /sys/kernel/btf/vmlinux), for host-side tests
 #   release          the kernel release string (e.g. 5.10.0-46-amd64)
 # Idempotent: a kernel already complete (its `.done` stamp matches this script's inputs) is left alone.
 #
@@ -117,10 +118,18 @@ done
 echo "fetch: initramfs modules: $(tr '\n' ' ' <"$ird/modules.order")" >&2
 (cd "$ird" && find . | cpio -o -H newc --quiet) >"$tmp/initramfs.cpio"
 
+# The kernel's BTF as a raw blob (what /sys/kernel/btf/vmlinux gives in that guest): host-side fixtures for
+# BTF sanitization and CO-RE tests against three kernels' types, no VM needed.
+objcopy -O binary --only-section=.BTF "$tmp/vmlinux" "$tmp/vmlinux.btf"
+[ "$(head -c 2 "$tmp/vmlinux.btf" | od -An -tx1 | tr -d ' ')" = 9feb ] || {
+  echo "fetch: no .BTF section in vmlinux" >&2
+  exit 1
+}
+
 echo "$release" >"$tmp/release"
 rm -rf "$dest"
 mkdir -p "$(dirname "$dest")"
 mkdir "$dest"
-mv "$tmp/root" "$tmp/vmlinux" "$tmp/initramfs.cpio" "$tmp/release" "$dest/"
+mv "$tmp/root" "$tmp/vmlinux" "$tmp/vmlinux.btf" "$tmp/initramfs.cpio" "$tmp/release" "$dest/"
 echo "$stamp_want" >"$dest/.done"
 echo "fetch: $name ready: $release" >&2

@@ -56,7 +56,13 @@ mount -t tmpfs tmpfs /newroot/run/lock 2>/dev/null
 mount -t bpf bpf /newroot/sys/fs/bpf 2>/dev/null
 mount -t tracefs tracefs /newroot/sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /newroot/sys/kernel/debug 2>/dev/null
-mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup 2>/dev/null
+mount -t securityfs securityfs /newroot/sys/kernel/security 2>/dev/null
+# cgroup v2 where the host has it (tests may look there), /sys/fs/cgroup by default.
+cg="$(cat /newroot/run/test-vm/cgroup2-path 2>/dev/null)"
+[ -n "$cg" ] || cg=/sys/fs/cgroup
+[ "$cg" = /sys/fs/cgroup ] || mount -t tmpfs -o mode=755 tmpfs /newroot/sys/fs/cgroup
+mkdir -p "/newroot$cg"
+mount -t cgroup2 cgroup2 "/newroot$cg" 2>/dev/null
 
 # The guest kernel's own modules (inside the shared cache) at /lib/modules/<release>, and module autoload
 # (veth, sch_clsact, ...) through the real root's modprobe.
