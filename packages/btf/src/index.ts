@@ -1,1 +1,30 @@
+/**
+ * `@ebpf/btf`: BTF (BPF Type Format) and BTF.ext — parse, query, write, print.
+ *
+ * Pure: bytes in, plain objects out; no file system access (see `@ebpf/btf/node` for kernel BTF).
+ *
+ * @example
+ * ```ts
+ * import { parseBtf, BtfKind } from "@ebpf/btf";
+ * const btf = parseBtf(bytes);
+ * const attr = btf.findByName("bpf_attr", BtfKind.Union);
+ * ```
+ *
+ * @packageDocumentation
+ */
 export { EbpfError, ParseError } from "@ebpf/errors";
+export { Btf } from "./btf.js";
+export { BtfError, type BtfErrorCode } from "./errors.js";
+export {
+  BTF_KIND_MAX,
+  BTF_MAGIC,
+  BTF_VERSION,
+  BtfKind,
+  FuncLinkage,
+  IntEncoding,
+  KIND_NAMES,
+  kindName,
+  VarLinkage,
+} from "./kinds.js";
+export { BTF_HEADER_SIZE, type ParseBtfOptions, parseBtf } from "./parse.js";
+export type * from "./types.js";
