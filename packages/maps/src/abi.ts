@@ -1,10 +1,17 @@
 /**
- * The kernel ABI values `@ebpf/maps` uses, all from `@ebpf/sys`'s generated ABI (or, for the few it
- * lacks, `abi-missing.ts`). No other file in this package spells a kernel number.
+ * The kernel ABI values `@ebpf/maps` uses, all from `@ebpf/sys`'s generated ABI. No other file in this
+ * package spells a kernel number.
  *
  * @internal
  */
-import { BpfFlags, BpfMapType, PerfEventHeader, PerfEventMmapPage, PerfEventType } from "@ebpf/sys";
+import {
+  BpfFlags,
+  BpfMapType,
+  BpfRingbuf,
+  PerfEventHeader,
+  PerfEventMmapPage,
+  PerfEventType,
+} from "@ebpf/sys";
 
 export { BpfFlags, BpfMapType };
 
@@ -27,4 +34,11 @@ export const perfHeader = {
 export const perfRecord = {
   sample: PerfEventType.SAMPLE,
   lost: PerfEventType.LOST,
+} as const;
+
+/** BPF ring buffer record header bits and size. */
+export const ringbufHeader = {
+  busyBit: BpfRingbuf.BUSY_BIT,
+  discardBit: BpfRingbuf.DISCARD_BIT,
+  byteSize: BpfRingbuf.HDR_SZ,
 } as const;

@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import { createSysMapKernel } from "./sys-kernel.js";
 
 /** What `BPF_MAP_CREATE` needs. */
 export interface MapCreateRequest {
@@ -121,22 +122,14 @@ export interface MapKernel {
 }
 
 let installed: MapKernel | undefined;
-let loader: (() => MapKernel) | undefined;
 
 /** Installs the kernel implementation (tests install a fake; `undefined` restores the real one). */
 export function setMapKernel(kernel: MapKernel | undefined): void {
   installed = kernel;
 }
 
-/** Registers how to build the real kernel lazily (done by the package entry point). */
-export function setDefaultMapKernelLoader(load: () => MapKernel): void {
-  loader = load;
-}
-
 /** The kernel implementation in use. */
 export function mapKernel(): MapKernel {
-  if (installed) return installed;
-  if (!loader) throw new Error("@ebpf/maps: no kernel implementation registered");
-  installed = loader();
+  installed ??= createSysMapKernel();
   return installed;
 }

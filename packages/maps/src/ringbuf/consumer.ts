@@ -9,7 +9,11 @@
  */
 
 import { ParseError } from "@ebpf/errors";
-import { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ } from "../abi-missing.js";
+import { ringbufHeader } from "../abi.js";
+
+const BPF_RINGBUF_BUSY_BIT = ringbufHeader.busyBit;
+const BPF_RINGBUF_DISCARD_BIT = ringbufHeader.discardBit;
+const BPF_RINGBUF_HDR_SZ = ringbufHeader.byteSize;
 
 const LEN_MASK = ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT) >>> 0;
 const TWO_32 = 0x1_0000_0000;

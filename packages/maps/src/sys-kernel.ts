@@ -1,0 +1,162 @@
+/**
+ * The real {@link MapKernel}: `@ebpf/sys` underneath. fds cross the seam as numbers owned by
+ * `MapCore`; sys `Fd` objects are created only transiently (and released) where its API wants one.
+ *
+ * @internal
+ */
+import { readFileSync, unlinkSync } from "node:fs";
+import {
+  BpfFlags,
+  Fd,
+  getFdById,
+  LinuxDefines,
+  MapElemOps,
+  mapCreate,
+  mapDeleteBatch,
+  mapFreeze,
+  mapInfo,
+  mapLookupAndDeleteBatch,
+  mapLookupBatch,
+  mapUpdateBatch,
+  mmap,
+  objGet,
+  objPin,
+  PerfEventSampleFormat,
+  PerfSwIds,
+  PerfTypeId,
+  Poller,
+  pageSize,
+  perfEventEnable,
+  perfEventOpen,
+  SyscallError,
+} from "@ebpf/sys";
+import type { MapKernel, MappedMemory, PerfOutputOptions } from "./kernel.js";
+
+/** Parses a kernel CPU list such as `0-3,5,7-8` into a count of the highest CPU + 1. */
+export function cpuListCount(list: string): number {
+  let max = -1;
+  for (const part of list.trim().split(",")) {
+    if (!part) continue;
+    const [lo, hi] = part.split("-");
+    max = Math.max(max, Number(hi ?? lo));
+  }
+  return max + 1;
+}
+
+let possible: number | undefined;
+
+/** Borrows a raw fd as a sys `Fd` without taking ownership (its closer does nothing). */
+function borrow(raw: number, kind: string): Fd {
+  return new Fd(raw, kind, () => {});
+}
+
+function errnoIs(e: unknown, name: string): boolean {
+  return e instanceof SyscallError && e.errnoName === name;
+}
+
+export function createSysMapKernel(): MapKernel {
+  return {
+    createMap(req) {
+      const fd = mapCreate({
+        type: req.type,
+        keySize: req.keySize,
+        valueSize: req.valueSize,
+        maxEntries: req.maxEntries,
+        flags: req.flags,
+        name: req.name,
+        innerMapFd: req.innerMapFd,
+        numaNode: req.numaNode,
+        mapExtra: req.mapExtra,
+        btfFd: req.btfFd,
+        btfKeyTypeId: req.btfKeyTypeId,
+        btfValueTypeId: req.btfValueTypeId,
+        btfVmlinuxValueTypeId: req.btfVmlinuxValueTypeId,
+      });
+      return fd.release();
+    },
+    elementPort(fd, keySize, valueSize) {
+      const ops = new MapElemOps(borrow(fd, "map"), keySize, valueSize);
+      return {
+        key: ops.key,
+        value: ops.value,
+        nextKey: ops.nextKey,
+        lookup: (flags) => ops.lookup(flags),
+        update: (flags) => ops.update(flags),
+        delete: () => ops.delete(),
+        lookupAndDelete: (flags) => ops.lookupAndDelete(flags),
+        getNextKey: (fromStart) => ops.getNextKey(fromStart),
+      };
+    },
+    lookupBatch(fd, andDelete, inBatch, outBatch, keys, values, count, elemFlags) {
+      const call = andDelete ? mapLookupAndDeleteBatch : mapLookupBatch;
+      return call(fd, { inBatch, outBatch, keys, values, count, elemFlags });
+    },
+    updateBatch(fd, keys, values, count, elemFlags) {
+      return mapUpdateBatch(fd, { keys, values, count, elemFlags }).count;
+    },
+    deleteBatch(fd, keys, count, elemFlags) {
+      return mapDeleteBatch(fd, { keys, count, elemFlags }).count;
+    },
+    freeze: (fd) => mapFreeze(fd),
+    pin: (fd, path) => objPin(fd, path),
+    getPinned(path, readOnly) {
+      try {
+        return objGet(path, readOnly ? BpfFlags.BPF_F_RDONLY : 0, "map").release();
+      } catch (e) {
+        if (errnoIs(e, "ENOENT")) return undefined;
+        throw e;
+      }
+    },
+    unpin(path) {
+      try {
+        unlinkSync(path);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+        throw e;
+      }
+    },
+    fdById: (id) => getFdById("map", id).release(),
+    info(fd) {
+      const { raw: _raw, ...info } = mapInfo(fd);
+      return info;
+    },
+    isFrozen(fd) {
+      const text = readFileSync(`/proc/self/fdinfo/${fd}`, "utf8");
+      return /^frozen:\s*1$/m.test(text);
+    },
+    dup: (fd) => borrow(fd, "map").dup().release(),
+    close: (fd) => new Fd(fd, "map").close(),
+    mmap(fd, length, writable, offset): MappedMemory {
+      const L = LinuxDefines;
+      const m = mmap(fd, length, { prot: writable ? L.PROT_READ | L.PROT_WRITE : L.PROT_READ, offset });
+      return { buffer: m.buffer, unmap: () => m.close() };
+    },
+    possibleCpus() {
+      possible ??= cpuListCount(readFileSync("/sys/devices/system/cpu/possible", "utf8"));
+      return possible;
+    },
+    pageSize: () => pageSize(),
+    watch(fd, onReadable) {
+      const reg = Poller.shared().register(fd, () => onReadable());
+      return () => reg.unregister();
+    },
+    openPerfOutput(options: PerfOutputOptions) {
+      const watermark = options.watermarkBytes !== undefined;
+      const fd = perfEventOpen({
+        attr: {
+          type: PerfTypeId.SOFTWARE,
+          config: PerfSwIds.BPF_OUTPUT,
+          sample_type: PerfEventSampleFormat.RAW,
+          sample_period: 1,
+          watermark,
+          wakeup_events: watermark ? options.watermarkBytes : (options.wakeupEvents ?? 1),
+        },
+        pid: -1,
+        cpu: options.cpu,
+      });
+      return fd.release();
+    },
+    enablePerf: (fd) => perfEventEnable(fd),
+  };
+}
