@@ -23,6 +23,13 @@ export {
   SyscallError,
   type SyscallErrorDetails,
 } from "./errors.js";
+export {
+  type FakeCall,
+  type FakeMap,
+  type FakeObject,
+  FakeSyscalls,
+  type FakeSyscallsOptions,
+} from "./fake.js";
 export { Fd, type FdCloser, rawFd } from "./fd.js";
 export * from "./link.js";
 export * from "./map.js";
@@ -41,3 +48,4 @@ export {
 } from "./poll.js";
 export { Poller, type PollerOptions, type ReadyCallback, type Registration } from "./poller.js";
 export * from "./prog.js";
+export { type ElemOps, kernelSyscalls, type MappedRegion, type Syscalls } from "./syscalls.js";
