@@ -31,6 +31,8 @@ export interface SourceLine {
   lineNumber: number;
   /** 1-based column, 0 when unknown. */
   column: number;
+  /** The raw BTF.ext record fields (string offsets into the object's BTF), for the kernel's line_info. */
+  raw?: { fileNameOff: number; lineOff: number; lineCol: number };
 }
 
 /** BTF.ext func info of the function starting at an instruction: the BTF id of its `FUNC` type. */
@@ -45,8 +47,10 @@ export interface Reference {
   kind: "map" | "data" | "func" | "kconfig" | "ksym" | "kfunc" | "unknown";
   /** Symbol name (map name, function name, extern name, data section name). */
   name: string;
-  /** Byte offset into the referenced data (global data / kconfig), when applicable. */
+  /** Byte offset into the referenced data (global data / kconfig), or of a callee in its section. */
   offset?: number;
+  /** Section holding the referenced data or function. */
+  section?: string;
 }
 
 /** A BTF.ext CO-RE relocation record attached to the instruction it patches. */

@@ -1,0 +1,208 @@
+/**
+ * The view of BTF that CO-RE needs, kept structural so that relocation does not depend on how a BTF
+ * model stores its types: `@ebpf/btf`'s model is adapted to it (see `fromBtf`), and tests can build
+ * types by hand.
+ */
+
+/** BTF kinds (uapi `linux/btf.h`). */
+export const BtfKind = {
+  UNKN: 0,
+  INT: 1,
+  PTR: 2,
+  ARRAY: 3,
+  STRUCT: 4,
+  UNION: 5,
+  ENUM: 6,
+  FWD: 7,
+  TYPEDEF: 8,
+  VOLATILE: 9,
+  CONST: 10,
+  RESTRICT: 11,
+  FUNC: 12,
+  FUNC_PROTO: 13,
+  VAR: 14,
+  DATASEC: 15,
+  FLOAT: 16,
+  DECL_TAG: 17,
+  TYPE_TAG: 18,
+  ENUM64: 19,
+} as const;
+
+const KIND_NAMES = [
+  "unkn",
+  "int",
+  "ptr",
+  "array",
+  "struct",
+  "union",
+  "enum",
+  "fwd",
+  "typedef",
+  "volatile",
+  "const",
+  "restrict",
+  "func",
+  "func_proto",
+  "var",
+  "datasec",
+  "float",
+  "decl_tag",
+  "type_tag",
+  "enum64",
+];
+
+/** Lower-case name of a BTF kind, as libbpf prints it. */
+export const kindName = (kind: number): string => KIND_NAMES[kind] ?? `kind${kind}`;
+
+/** `BTF_INT_SIGNED` bit of an int's encoding. */
+export const BTF_INT_SIGNED = 1;
+
+/** A struct/union member. */
+export interface CoreMember {
+  name: string;
+  type: number;
+  /** Offset of the member in bits from the start of the composite. */
+  bitOffset: number;
+  /** Bitfield size in bits, 0 when not a bitfield. */
+  bitfieldSize: number;
+}
+
+/** An enum value (`ENUM` values are signed 32-bit unless the enum is unsigned). */
+export interface CoreEnumValue {
+  name: string;
+  value: bigint;
+}
+
+/** A function prototype parameter. */
+export interface CoreParam {
+  name: string;
+  type: number;
+}
+
+/**
+ * One BTF type as CO-RE sees it. Only the fields of its kind are meaningful.
+ */
+export interface CoreType {
+  kind: number;
+  name: string;
+  /** The kind flag bit (union forward declaration, signed enum, bitfield member layout). */
+  kindFlag: boolean;
+  /** Byte size: int, struct, union, enum, enum64, float, datasec. */
+  size: number;
+  /** Referenced type: ptr, typedef, modifiers, func, var, decl_tag, type_tag; return type of func_proto. */
+  type: number;
+  /** INT: encoding bits (`BTF_INT_SIGNED` = 1). */
+  intEncoding?: number;
+  /** INT: bit offset (deprecated bitfield-like ints have non-zero). */
+  intOffset?: number;
+  /** INT: number of bits. */
+  intBits?: number;
+  /** ARRAY: element type, index type, element count. */
+  array?: { type: number; indexType: number; nelems: number };
+  /** STRUCT/UNION. */
+  members?: readonly CoreMember[];
+  /** ENUM/ENUM64. */
+  values?: readonly CoreEnumValue[];
+  /** FUNC_PROTO. */
+  params?: readonly CoreParam[];
+}
+
+/**
+ * A BTF blob as CO-RE reads it: types by id (id 0 is void), and the number of ids.
+ *
+ * @example
+ * ```ts
+ * const view: CoreBtf = { typeCount: types.length, type: (id) => types[id] };
+ * ```
+ */
+export interface CoreBtf {
+  /** One past the largest type id. */
+  readonly typeCount: number;
+  /** The type with this id; id 0 is `void` (kind UNKN). Undefined when out of range. */
+  type(id: number): CoreType | undefined;
+  /** Size of a pointer in bytes; default 8. */
+  readonly pointerSize?: number;
+}
+
+export const VOID: CoreType = { kind: BtfKind.UNKN, name: "", kindFlag: false, size: 0, type: 0 };
+
+export const isComposite = (t: CoreType): boolean => t.kind === BtfKind.STRUCT || t.kind === BtfKind.UNION;
+export const isAnyEnum = (t: CoreType): boolean => t.kind === BtfKind.ENUM || t.kind === BtfKind.ENUM64;
+export const isMod = (t: CoreType): boolean =>
+  t.kind === BtfKind.VOLATILE ||
+  t.kind === BtfKind.CONST ||
+  t.kind === BtfKind.RESTRICT ||
+  t.kind === BtfKind.TYPE_TAG;
+
+/** libbpf's `btf_kind_core_compat`: same kind, or both enums. */
+export const kindCoreCompat = (a: CoreType, b: CoreType): boolean =>
+  a.kind === b.kind || (isAnyEnum(a) && isAnyEnum(b));
+
+/** Type with id, void for 0, undefined when out of range. */
+export function typeById(btf: CoreBtf, id: number): CoreType | undefined {
+  if (id === 0) return btf.type(0) ?? VOID;
+  if (id < 0 || id >= btf.typeCount) return undefined;
+  return btf.type(id);
+}
+
+/** Follows typedefs and modifiers; returns the type and its id, or undefined on a bad id. */
+export function skipModsAndTypedefs(btf: CoreBtf, id: number): { t: CoreType; id: number } | undefined {
+  let t = typeById(btf, id);
+  for (let depth = 0; t && (isMod(t) || t.kind === BtfKind.TYPEDEF); depth++) {
+    if (depth > 64) return undefined;
+    id = t.type;
+    t = typeById(btf, id);
+  }
+  return t ? { t, id } : undefined;
+}
+
+/** libbpf's `btf__resolve_size`; returns a negative number when the size cannot be resolved. */
+export function resolveSize(btf: CoreBtf, id: number): number {
+  let nelems = 1;
+  let t = typeById(btf, id);
+  for (let i = 0; i < 32 && t && !(id === 0 || t.kind === BtfKind.UNKN); i++) {
+    switch (t.kind) {
+      case BtfKind.INT:
+      case BtfKind.STRUCT:
+      case BtfKind.UNION:
+      case BtfKind.ENUM:
+      case BtfKind.ENUM64:
+      case BtfKind.DATASEC:
+      case BtfKind.FLOAT:
+        return nelems * t.size;
+      case BtfKind.PTR:
+        return nelems * (btf.pointerSize ?? 8);
+      case BtfKind.TYPEDEF:
+      case BtfKind.VOLATILE:
+      case BtfKind.CONST:
+      case BtfKind.RESTRICT:
+      case BtfKind.VAR:
+      case BtfKind.DECL_TAG:
+      case BtfKind.TYPE_TAG:
+        id = t.type;
+        break;
+      case BtfKind.ARRAY:
+        nelems *= t.array?.nelems ?? 0;
+        id = t.array?.type ?? 0;
+        break;
+      default:
+        return -1;
+    }
+    t = typeById(btf, id);
+  }
+  return -1;
+}
+
+/** True for `X___Y` where X and Y are not underscores (libbpf's flavor separator). */
+function isFlavorSep(s: string, i: number): boolean {
+  return s[i] !== "_" && s[i + 1] === "_" && s[i + 2] === "_" && s[i + 3] === "_" && s[i + 4] !== "_";
+}
+
+/** Length of a name without its `___flavor` suffix (libbpf's `bpf_core_essential_name_len`). */
+export function essentialNameLength(name: string): number {
+  for (let i = name.length - 5; i >= 0; i--) if (isFlavorSep(name, i)) return i + 1;
+  return name.length;
+}
+
+/** A name without its `___flavor` suffix. */
+export const essentialName = (name: string): string => name.slice(0, essentialNameLength(name));
