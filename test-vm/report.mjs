@@ -45,7 +45,7 @@ for (const kernel of kernels) {
   } else {
     const report = JSON.parse(text);
     for (const file of report.testResults ?? []) {
-      const name = file.name.replace(/^.*?\/(packages|tools)\//, "$1/");
+      const name = file.name.replace(/^.*?\/(packages|tools|test-vm)\//, "$1/");
       const tests = file.assertionResults ?? [];
       if (tests.length === 0 && file.status === "failed") {
         row.failed++;

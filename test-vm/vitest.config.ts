@@ -2,6 +2,7 @@
 // (TEST_VM_FILES, comma-separated, relative to the repo root), one worker (the guest has one vCPU and JS runs
 // 15-150x slower under TCG), long timeouts, and vite's cache in the guest's tmpfs so that parallel VMs never
 // write the same file of the shared checkout.
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -15,6 +16,9 @@ const alias = [
     find: /^@ebpf\/(errors|elf|btf|relocate|sys|maps|programs|cli)$/,
     replacement: `${root}packages/$1/src/index.ts`,
   },
+  // test-vm's own tests (test-vm/test/) are in no package: give them @ebpf/testing and koffi.
+  { find: /^@ebpf\/testing$/, replacement: `${root}packages/testing/src/index.ts` },
+  { find: /^koffi$/, replacement: createRequire(`${root}packages/sys/package.json`).resolve("koffi") },
 ];
 
 // Set by test-vm/run.sh and the guest /init (not turbo inputs: this config never runs under turbo).
