@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Generates packages/sys/src/abi.generated.ts — the kernel ABI used by @ebpf/sys — from kernel BTF.
 //
-//   pnpm build && node tools/gen-abi.mjs [--btf /sys/kernel/btf/vmlinux] [--out path] [--check]
+//   pnpm build && node tools/gen-abi.mjs [--btf /sys/kernel/btf/vmlinux] [--out path] [--check] [--fallback]
 //
-// It reads BTF with @ebpf/btf (the built dist; falls back to the dependency-free reader in
-// tools/gen-abi-btf.mjs when @ebpf/btf is not built) and emits:
+// Plain Node (no TypeScript loader needed, so it runs the same locally and in CI): it reads BTF with
+// @ebpf/btf's built dist (packages/btf/dist, from `pnpm build`), or with the dependency-free reader in
+// tools/gen-abi-btf.mjs when that is not built or with --fallback, and emits:
 //   - enums: bpf_cmd, bpf_map_type, bpf_prog_type, bpf_attach_type, bpf_link_type, bpf_func_id, BPF_F_* flags,
 //     perf_type_id, perf_sw_ids, ... (see ENUMS below);
 //   - layouts (byte offset and size of every field, bit offset/size of bitfields) of each command's part of
@@ -245,34 +246,56 @@ export const SYSCALL_NUMBERS = {
 // A tiny normalised view over a BTF implementation: types[id] = { kind, name, size?, type?, nelems?,
 // members?: {name, type, bitOffset, bitSize}[], values?: {name, value}[] }.
 
-/** Adapts a parsed @ebpf/btf `Btf` to the normalised type array. */
+// @ebpf/btf kind numbers (BTF_KIND_*) → the normalised names.
+const KIND_BY_NUMBER = [
+  "void",
+  "int",
+  "ptr",
+  "array",
+  "struct",
+  "union",
+  "enum",
+  "fwd",
+  "typedef",
+  "volatile",
+  "const",
+  "restrict",
+  "func",
+  "func_proto",
+  "var",
+  "datasec",
+  "float",
+  "decl_tag",
+  "type_tag",
+  "enum64",
+];
+
+/**
+ * Adapts a parsed @ebpf/btf `Btf` (`parseBtf(bytes)`) to the normalised type array.
+ * @param {{ count: number, typeById(id: number): any }} btf
+ */
 export function fromEbpfBtf(btf) {
   const types = [];
-  const count = btf.typeCount ?? btf.types?.length;
-  for (let id = 0; id < count; id++) {
+  for (let id = 0; id < btf.count; id++) {
     const t = btf.typeById(id);
-    types.push(normaliseEbpfType(t));
+    const out = { kind: KIND_BY_NUMBER[t.kind] ?? "unknown", name: t.name ?? "" };
+    if (t.size !== undefined) out.size = t.size;
+    if (t.type !== undefined) out.type = t.type;
+    if (t.elemType !== undefined) {
+      out.type = t.elemType;
+      out.nelems = t.nelems;
+    }
+    if (t.members)
+      out.members = t.members.map((m) => ({
+        name: m.name,
+        type: m.type,
+        bitOffset: m.bitOffset,
+        bitSize: m.bitfieldSize,
+      }));
+    if (t.values) out.values = t.values.map((v) => ({ name: v.name, value: v.value }));
+    types.push(out);
   }
   return types;
-}
-
-function normaliseEbpfType(t) {
-  if (!t) return { kind: "void", name: "" };
-  const kind = String(t.kind).toLowerCase();
-  const out = { kind, name: t.name ?? "" };
-  if (t.size !== undefined) out.size = t.size;
-  if (t.type !== undefined) out.type = typeof t.type === "number" ? t.type : t.type?.id;
-  if (t.elemType !== undefined) out.type = typeof t.elemType === "number" ? t.elemType : t.elemType.id;
-  if (t.nelems !== undefined) out.nelems = t.nelems;
-  if (t.members)
-    out.members = t.members.map((m) => ({
-      name: m.name ?? "",
-      type: typeof m.type === "number" ? m.type : (m.typeId ?? m.type?.id),
-      bitOffset: m.bitOffset ?? m.offset,
-      bitSize: m.bitfieldSize ?? m.bitSize ?? 0,
-    }));
-  if (t.values) out.values = t.values.map((v) => ({ name: v.name, value: v.value }));
-  return out;
 }
 
 // ----------------------------------------------------------------------------------------------------------
@@ -473,13 +496,13 @@ export function generateAbi(types, options = {}) {
   return `${lines.join("\n")}`;
 }
 
-async function loadTypes(path) {
+async function loadTypes(path, fallback) {
   const bytes = readFileSync(path);
+  if (fallback)
+    return { types: readMiniBtf(new Uint8Array(bytes)), via: "tools/gen-abi-btf.mjs (--fallback)" };
   try {
     const btf = await import(join(root, "packages/btf/dist/index.js"));
-    if (typeof btf.parseBtf === "function") {
-      return { types: fromEbpfBtf(btf.parseBtf(new Uint8Array(bytes))), via: "@ebpf/btf" };
-    }
+    return { types: fromEbpfBtf(btf.parseBtf(new Uint8Array(bytes))), via: "@ebpf/btf" };
   } catch (e) {
     console.error(`@ebpf/btf not usable (${e.message.split("\n")[0]}); using the fallback reader`);
   }
@@ -493,7 +516,7 @@ async function main(argv) {
   };
   const btfPath = arg("--btf", "/sys/kernel/btf/vmlinux");
   const out = arg("--out", DEFAULT_OUT);
-  const { types, via } = await loadTypes(btfPath);
+  const { types, via } = await loadTypes(btfPath, argv.includes("--fallback"));
   const text = generateAbi(types, { kernelRelease: release(), source: btfPath });
   if (argv.includes("--check")) {
     const current = readFileSync(out, "utf8");
