@@ -5,4 +5,8 @@
  * @packageDocumentation
  */
 export { EbpfError, ParseError } from "@ebpf/errors";
+export { ByteReader, type ElfFile, type ElfHeader, readElf, StringTable, sectionData } from "./elf-reader.js";
+export { parseBpfObject } from "./object.js";
+export { matchSectionName, secDefMatches } from "./sec-names.js";
+export { SEC_TABLE } from "./sec-table.js";
 export type * from "./types.js";

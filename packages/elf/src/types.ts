@@ -6,6 +6,7 @@
  * Offsets are byte offsets. Relocations are described symbolically so that `@ebpf/relocate` can
  * resolve them without re-reading the ELF.
  */
+import type { Btf } from "@ebpf/btf";
 
 /** Byte order of an object file. Same spelling as `@ebpf/relocate`'s `ByteOrder`. */
 export type ByteOrder = "little" | "big";
@@ -369,11 +370,8 @@ export interface BpfObjectSpec {
   btfBytes: Uint8Array | undefined;
   /** Raw `.BTF.ext` bytes (func/line info, CO-RE relocations) for `@ebpf/relocate`. */
   btfExtBytes: Uint8Array | undefined;
-  /**
-   * Parsed `.BTF` (an `@ebpf/btf` `Btf`), when present and `parseBtf` is not false. Typed `unknown` until
-   * the BTF parser's public type lands.
-   */
-  btf: unknown;
+  /** Parsed `.BTF`, when present and `parseBtf` is not false. */
+  btf: Btf | undefined;
   /** All section headers, for tools. */
   sections: ElfSection[];
   /** All symbols, for tools. */

@@ -1,0 +1,368 @@
+/**
+ * Raw ELF64 reading: file header, section headers and names, symbol tables, relocation sections, string
+ * tables. Every read is bounds-checked and reports a {@link ParseError} naming the offset and what was
+ * expected there; counts are validated against the file size before anything is allocated.
+ */
+import { ParseError } from "@ebpf/errors";
+import type { ByteOrder, ElfRelocation, ElfSection, ElfSymbol, SymbolBinding, SymbolType } from "./types.js";
+
+const FORMAT = "ELF";
+
+/** `e_machine` of BPF objects. */
+export const EM_BPF = 247;
+/** Section types. */
+export const SHT = {
+  NULL: 0,
+  PROGBITS: 1,
+  SYMTAB: 2,
+  STRTAB: 3,
+  RELA: 4,
+  NOBITS: 8,
+  REL: 9,
+  SYMTAB_SHNDX: 18,
+} as const;
+/** Section flags. */
+export const SHF = { WRITE: 1, ALLOC: 2, EXECINSTR: 4 } as const;
+/** Special section indices. */
+export const SHN = { UNDEF: 0, LORESERVE: 0xff00, ABS: 0xfff1, COMMON: 0xfff2, XINDEX: 0xffff } as const;
+
+const EHDR_SIZE = 64;
+const SHDR_SIZE = 64;
+const SYM_SIZE = 24;
+const REL_SIZE = 16;
+const RELA_SIZE = 24;
+
+/**
+ * A bounds-checked little/big-endian reader over a byte array. Every accessor takes a description of what
+ * is being read, used in the {@link ParseError} when the read would leave the buffer.
+ */
+export class ByteReader {
+  readonly bytes: Uint8Array;
+  readonly littleEndian: boolean;
+  readonly format: string;
+  private readonly view: DataView;
+
+  constructor(bytes: Uint8Array, littleEndian: boolean, format = FORMAT) {
+    this.bytes = bytes;
+    this.littleEndian = littleEndian;
+    this.format = format;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  /** Throws unless `[offset, offset + size)` lies within the buffer. */
+  check(offset: number, size: number, what: string): void {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(size) || offset < 0 || size < 0) {
+      throw new ParseError(
+        { format: this.format, offset: Math.max(0, offset) || 0, expected: what },
+        "bad range",
+      );
+    }
+    if (offset + size > this.bytes.length) {
+      throw new ParseError(
+        { format: this.format, offset, expected: what },
+        `needs ${size} bytes but the input ends at ${this.bytes.length}`,
+      );
+    }
+  }
+
+  u8(offset: number, what: string): number {
+    this.check(offset, 1, what);
+    return this.bytes[offset];
+  }
+  u16(offset: number, what: string): number {
+    this.check(offset, 2, what);
+    return this.view.getUint16(offset, this.littleEndian);
+  }
+  u32(offset: number, what: string): number {
+    this.check(offset, 4, what);
+    return this.view.getUint32(offset, this.littleEndian);
+  }
+  i32(offset: number, what: string): number {
+    this.check(offset, 4, what);
+    return this.view.getInt32(offset, this.littleEndian);
+  }
+  u64(offset: number, what: string): bigint {
+    this.check(offset, 8, what);
+    return this.view.getBigUint64(offset, this.littleEndian);
+  }
+  i64(offset: number, what: string): bigint {
+    this.check(offset, 8, what);
+    return this.view.getBigInt64(offset, this.littleEndian);
+  }
+  /** A u64 that must fit a JavaScript number (offsets, sizes). */
+  u64n(offset: number, what: string): number {
+    const v = this.u64(offset, what);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new ParseError(
+        { format: this.format, offset, expected: what },
+        `value 0x${v.toString(16)} is too large`,
+      );
+    }
+    return Number(v);
+  }
+  /** A sub-array view (no copy). */
+  slice(offset: number, size: number, what: string): Uint8Array {
+    this.check(offset, size, what);
+    return this.bytes.subarray(offset, offset + size);
+  }
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+/** A string table (`.strtab`, `.shstrtab`) with bounds-checked, NUL-terminated lookups. */
+export class StringTable {
+  private readonly cache = new Map<number, string>();
+  constructor(
+    private readonly data: Uint8Array,
+    /** File offset of the table, for error messages. */
+    private readonly fileOffset: number,
+    private readonly tableName: string,
+  ) {}
+
+  get(offset: number, what: string): string {
+    const cached = this.cache.get(offset);
+    if (cached !== undefined) return cached;
+    if (offset >= this.data.length) {
+      throw new ParseError(
+        {
+          format: FORMAT,
+          offset: this.fileOffset + offset,
+          expected: `${what}: a string in ${this.tableName}`,
+        },
+        `string offset ${offset} is past the end of the table (size ${this.data.length})`,
+      );
+    }
+    const end = this.data.indexOf(0, offset);
+    if (end < 0) {
+      throw new ParseError(
+        { format: FORMAT, offset: this.fileOffset + offset, expected: `${what}: a NUL-terminated string` },
+        `${this.tableName} ends without a NUL`,
+      );
+    }
+    const s = decoder.decode(this.data.subarray(offset, end));
+    this.cache.set(offset, s);
+    return s;
+  }
+}
+
+/** The ELF64 file header fields we use. */
+export interface ElfHeader {
+  byteOrder: ByteOrder;
+  type: number;
+  machine: number;
+  sectionHeaderOffset: number;
+  sectionCount: number;
+  sectionNameIndex: number;
+}
+
+/** A parsed ELF64 file: header, sections, symbols, relocations by target section. */
+export interface ElfFile {
+  header: ElfHeader;
+  reader: ByteReader;
+  sections: ElfSection[];
+  symbols: ElfSymbol[];
+  /** Relocations grouped by the index of the section they patch (`sh_info`). */
+  relocations: Map<number, ElfRelocation[]>;
+  /** Index of `.symtab`, or -1. */
+  symtabIndex: number;
+}
+
+function fail(offset: number, expected: string, problem?: string): never {
+  throw new ParseError({ format: FORMAT, offset, expected }, problem);
+}
+
+/** Reads and validates the ELF header. */
+export function readElfHeader(input: Uint8Array): { header: ElfHeader; reader: ByteReader } {
+  // A plain Uint8Array view: Node's Buffer#slice does not copy, and we rely on slice() copying.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  if (bytes.length < 16) fail(0, "an ELF identification of 16 bytes", `the input has ${bytes.length} bytes`);
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+    fail(
+      0,
+      "ELF magic 7f 45 4c 46",
+      `got ${[...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join(" ")}`,
+    );
+  }
+  if (bytes[4] !== 2) fail(4, "ELFCLASS64 (2)", `got class ${bytes[4]}`);
+  if (bytes[5] !== 1 && bytes[5] !== 2) fail(5, "ELFDATA2LSB (1) or ELFDATA2MSB (2)", `got ${bytes[5]}`);
+  if (bytes[6] !== 1) fail(6, "EV_CURRENT (1)", `got version ${bytes[6]}`);
+  const le = bytes[5] === 1;
+  const r = new ByteReader(bytes, le);
+  r.check(0, EHDR_SIZE, "a 64-byte ELF64 header");
+  const type = r.u16(16, "e_type");
+  const machine = r.u16(18, "e_machine");
+  if (machine !== EM_BPF) fail(18, `e_machine EM_BPF (${EM_BPF})`, `got ${machine}`);
+  const shoff = r.u64n(40, "e_shoff");
+  const shentsize = r.u16(58, "e_shentsize");
+  let shnum = r.u16(60, "e_shnum");
+  let shstrndx = r.u16(62, "e_shstrndx");
+  if (shoff === 0) fail(40, "a section header table (e_shoff != 0)", "e_shoff is 0");
+  if (shentsize !== SHDR_SIZE) fail(58, `e_shentsize ${SHDR_SIZE}`, `got ${shentsize}`);
+  // Extended numbering: the real counts live in section 0.
+  if (shnum === 0) {
+    shnum = r.u64n(shoff + 32, "section 0 sh_size (extended section count)");
+  }
+  if (shstrndx === SHN.XINDEX) shstrndx = r.u32(shoff + 40, "section 0 sh_link (extended shstrndx)");
+  // Validate the whole table fits before allocating anything proportional to the count.
+  if (shnum > Math.floor((bytes.length - Math.min(shoff, bytes.length)) / SHDR_SIZE)) {
+    fail(
+      60,
+      `a section count that fits the file (${shnum} × ${SHDR_SIZE} bytes at ${shoff})`,
+      `the input has ${bytes.length} bytes`,
+    );
+  }
+  r.check(shoff, shnum * SHDR_SIZE, `${shnum} section headers`);
+  if (shstrndx >= shnum) fail(62, `e_shstrndx below the section count ${shnum}`, `got ${shstrndx}`);
+  return {
+    header: {
+      byteOrder: le ? "little" : "big",
+      type,
+      machine,
+      sectionHeaderOffset: shoff,
+      sectionCount: shnum,
+      sectionNameIndex: shstrndx,
+    },
+    reader: r,
+  };
+}
+
+function stringTableOf(r: ByteReader, s: ElfSection, what: string): StringTable {
+  if (s.type !== SHT.STRTAB)
+    fail(s.offset, `${what}: a SHT_STRTAB section`, `section ${s.index} has type ${s.type}`);
+  return new StringTable(r.slice(s.offset, s.size, `${what} contents`), s.offset, what);
+}
+
+/** Contents of a section (empty for `SHT_NOBITS`). Bounds-checked. */
+export function sectionData(r: ByteReader, s: ElfSection): Uint8Array {
+  if (s.type === SHT.NOBITS || s.type === SHT.NULL) return new Uint8Array(0);
+  return r.slice(
+    s.offset,
+    s.size,
+    `contents of section ${s.index} "${s.name}" (${s.size} bytes at ${s.offset})`,
+  );
+}
+
+const BINDINGS: SymbolBinding[] = ["local", "global", "weak"];
+const TYPES: SymbolType[] = ["notype", "object", "func", "section", "file"];
+
+/**
+ * Parses an ELF64 file: header, section headers with names, `.symtab` with names, and every `SHT_REL` /
+ * `SHT_RELA` section.
+ *
+ * @example
+ * ```ts
+ * const elf = readElf(bytes);
+ * for (const s of elf.sections) console.log(s.index, s.name);
+ * ```
+ */
+export function readElf(bytes: Uint8Array): ElfFile {
+  const { header, reader: r } = readElfHeader(bytes);
+  const sections: ElfSection[] = new Array(header.sectionCount);
+  const nameOffsets: number[] = new Array(header.sectionCount);
+  for (let i = 0; i < header.sectionCount; i++) {
+    const o = header.sectionHeaderOffset + i * SHDR_SIZE;
+    nameOffsets[i] = r.u32(o, `section ${i} sh_name`);
+    const flags = r.u64(o + 8, `section ${i} sh_flags`);
+    sections[i] = {
+      index: i,
+      name: "",
+      type: r.u32(o + 4, `section ${i} sh_type`),
+      flags: Number(flags & 0xffffffffn),
+      offset: r.u64n(o + 24, `section ${i} sh_offset`),
+      size: r.u64n(o + 32, `section ${i} sh_size`),
+      link: r.u32(o + 40, `section ${i} sh_link`),
+      info: r.u32(o + 44, `section ${i} sh_info`),
+      addralign: r.u64n(o + 48, `section ${i} sh_addralign`),
+      entsize: r.u64n(o + 56, `section ${i} sh_entsize`),
+    };
+    const s = sections[i];
+    if (s.type !== SHT.NOBITS && s.type !== SHT.NULL) {
+      r.check(s.offset, s.size, `section ${i} contents (sh_offset ${s.offset} + sh_size ${s.size})`);
+    }
+  }
+  const shstr = sections[header.sectionNameIndex];
+  const names = stringTableOf(r, shstr, "section name table (.shstrtab)");
+  for (let i = 0; i < sections.length; i++) {
+    sections[i].name =
+      i === 0 && nameOffsets[i] === 0 ? "" : names.get(nameOffsets[i], `name of section ${i}`);
+  }
+
+  const symtabIndex = sections.findIndex((s) => s.type === SHT.SYMTAB);
+  const symbols = symtabIndex >= 0 ? readSymbols(r, sections, symtabIndex) : [];
+
+  const relocations = new Map<number, ElfRelocation[]>();
+  for (const s of sections) {
+    if (s.type !== SHT.REL && s.type !== SHT.RELA) continue;
+    const rela = s.type === SHT.RELA;
+    const entsize = rela ? RELA_SIZE : REL_SIZE;
+    if (s.size % entsize !== 0) {
+      fail(s.offset, `${s.name}: a size that is a multiple of ${entsize}`, `got ${s.size}`);
+    }
+    if (s.info >= sections.length) {
+      fail(
+        header.sectionHeaderOffset + s.index * SHDR_SIZE + 44,
+        `${s.name}: sh_info naming a section below ${sections.length}`,
+        `got ${s.info}`,
+      );
+    }
+    const count = s.size / entsize;
+    const list: ElfRelocation[] = new Array(count);
+    for (let k = 0; k < count; k++) {
+      const o = s.offset + k * entsize;
+      const info = r.u64(o + 8, `${s.name} entry ${k} r_info`);
+      const symbolIndex = Number(info >> 32n);
+      if (symbolIndex >= symbols.length) {
+        fail(o + 8, `${s.name} entry ${k}: a symbol index below ${symbols.length}`, `got ${symbolIndex}`);
+      }
+      list[k] = {
+        offset: r.u64n(o, `${s.name} entry ${k} r_offset`),
+        symbolIndex,
+        type: Number(info & 0xffffffffn),
+        addend: rela ? r.i64(o + 16, `${s.name} entry ${k} r_addend`) : undefined,
+      };
+    }
+    const prev = relocations.get(s.info);
+    relocations.set(s.info, prev ? prev.concat(list) : list);
+  }
+  return { header, reader: r, sections, symbols, relocations, symtabIndex };
+}
+
+function readSymbols(r: ByteReader, sections: ElfSection[], symtabIndex: number): ElfSymbol[] {
+  const symtab = sections[symtabIndex];
+  if (symtab.entsize !== SYM_SIZE)
+    fail(symtab.offset, `.symtab sh_entsize ${SYM_SIZE}`, `got ${symtab.entsize}`);
+  if (symtab.size % SYM_SIZE !== 0)
+    fail(symtab.offset, `.symtab size a multiple of ${SYM_SIZE}`, `got ${symtab.size}`);
+  if (symtab.link >= sections.length)
+    fail(symtab.offset, `.symtab sh_link naming a section below ${sections.length}`, `got ${symtab.link}`);
+  const strings = stringTableOf(r, sections[symtab.link], "symbol name table (.strtab)");
+  // Optional SHT_SYMTAB_SHNDX for section indices >= SHN_LORESERVE.
+  const shndxSection = sections.find((s) => s.type === SHT.SYMTAB_SHNDX && s.link === symtabIndex);
+  const count = symtab.size / SYM_SIZE;
+  const out: ElfSymbol[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const o = symtab.offset + i * SYM_SIZE;
+    const info = r.u8(o + 4, `symbol ${i} st_info`);
+    let shndx = r.u16(o + 6, `symbol ${i} st_shndx`);
+    if (shndx === SHN.XINDEX && shndxSection)
+      shndx = r.u32(shndxSection.offset + i * 4, `symbol ${i} extended section index`);
+    const type = TYPES[info & 0xf] ?? "other";
+    let name = strings.get(r.u32(o, `symbol ${i} st_name`), `name of symbol ${i}`);
+    if (type === "section" && name === "" && shndx < sections.length) name = sections[shndx].name;
+    out[i] = {
+      index: i,
+      name,
+      type,
+      binding: BINDINGS[info >> 4] ?? "other",
+      visibility: r.u8(o + 5, `symbol ${i} st_other`) & 3,
+      sectionIndex: shndx,
+      value: r.u64n(o + 8, `symbol ${i} st_value`),
+      size: r.u64n(o + 16, `symbol ${i} st_size`),
+    };
+  }
+  return out;
+}
