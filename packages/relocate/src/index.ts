@@ -23,3 +23,5 @@ export * from "./instruction.js";
 export * from "./link.js";
 export * from "./opcodes.js";
 export * from "./relocate.js";
+export { fromBtf } from "./core/from-btf.js";
+export { parseBtfExtInfo } from "./btf-ext.js";

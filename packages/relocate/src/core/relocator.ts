@@ -21,9 +21,9 @@ export function essentialNameIndex(btf: CoreBtf): Map<string, number[]> {
   if (idx) return idx;
   idx = new Map();
   for (let id = 1; id < btf.typeCount; id++) {
-    const t = btf.type(id);
-    if (!t?.name) continue;
-    const n = essentialName(t.name);
+    const name = btf.typeName ? btf.typeName(id) : btf.type(id)?.name;
+    if (!name) continue;
+    const n = essentialName(name);
     const list = idx.get(n);
     if (list) list.push(id);
     else idx.set(n, [id]);

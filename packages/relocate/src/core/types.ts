@@ -122,6 +122,10 @@ export interface CoreBtf {
   type(id: number): CoreType | undefined;
   /** Size of a pointer in bytes; default 8. */
   readonly pointerSize?: number;
+  /** Fast path: the name of a type without converting it (used to index candidates). */
+  typeName?(id: number): string;
+  /** Fast path: the kind of a type without converting it. */
+  typeKind?(id: number): number;
 }
 
 export const VOID: CoreType = { kind: BtfKind.UNKN, name: "", kindFlag: false, size: 0, type: 0 };

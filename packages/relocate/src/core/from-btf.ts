@@ -1,0 +1,83 @@
+/**
+ * Adapting `@ebpf/btf`'s `Btf` to the {@link CoreBtf} view CO-RE reads. Types are converted lazily
+ * and cached, so relocating against vmlinux touches only the types the relocations reach.
+ */
+import type { Btf, BtfType } from "@ebpf/btf";
+import { type CoreBtf, type CoreType, BtfKind as K } from "./types.js";
+
+function convert(t: BtfType): CoreType {
+  const base = { kind: t.kind as number, name: t.name, kindFlag: false, size: 0, type: 0 };
+  switch (t.kind) {
+    case K.INT:
+      return { ...base, size: t.size, intEncoding: t.encoding, intOffset: t.offset, intBits: t.bits };
+    case K.PTR:
+    case K.TYPEDEF:
+    case K.VOLATILE:
+    case K.CONST:
+    case K.RESTRICT:
+    case K.FUNC:
+    case K.VAR:
+    case K.DECL_TAG:
+    case K.TYPE_TAG:
+      return { ...base, type: t.type };
+    case K.ARRAY:
+      return { ...base, array: { type: t.elemType, indexType: t.indexType, nelems: t.nelems } };
+    case K.STRUCT:
+    case K.UNION:
+      return { ...base, size: t.size, kindFlag: t.kindFlag, members: t.members };
+    case K.ENUM:
+      return {
+        ...base,
+        size: t.size,
+        kindFlag: t.signed,
+        // libbpf reads 32-bit enum values as s32 and sign-extends them.
+        values: t.values.map((v) => ({ name: v.name, value: BigInt.asIntN(32, BigInt(v.value)) })),
+      };
+    case K.ENUM64:
+      return { ...base, size: t.size, kindFlag: t.signed, values: t.values };
+    case K.FWD:
+      return { ...base, kindFlag: t.union };
+    case K.FUNC_PROTO:
+      return { ...base, type: t.returnType, params: t.params };
+    case K.DATASEC:
+    case K.FLOAT:
+      return { ...base, size: t.size };
+    default:
+      return base;
+  }
+}
+
+const views = new WeakMap<Btf, CoreBtf>();
+
+/**
+ * The CO-RE view of a parsed BTF, cached per `Btf` object (so the candidate index of the kernel's BTF
+ * is built once per process when the `Btf` is cached).
+ *
+ * @example
+ * ```ts
+ * import { loadKernelBtf } from "@ebpf/btf/node";
+ * const target = fromBtf(loadKernelBtf());
+ * ```
+ */
+export function fromBtf(btf: Btf): CoreBtf {
+  const cached = views.get(btf);
+  if (cached) return cached;
+  const cache: (CoreType | undefined)[] = new Array(btf.count);
+  const view: CoreBtf = {
+    typeCount: btf.count,
+    pointerSize: btf.pointerSize,
+    type(id: number): CoreType | undefined {
+      if (!(id >= 0 && id < btf.count)) return undefined;
+      let t = cache[id];
+      if (!t) {
+        t = convert(btf.typeById(id));
+        cache[id] = t;
+      }
+      return t;
+    },
+    typeName: (id: number) => btf.name(id),
+    typeKind: (id: number) => btf.kind(id),
+  };
+  views.set(btf, view);
+  return view;
+}
