@@ -23,8 +23,10 @@ export type BtfErrorCode =
   | "ERR_EBPF_BTF_NO_SIZE"
   /** The operation does not apply to this kind of type. */
   | "ERR_EBPF_BTF_WRONG_KIND"
-  /** The builder was given an invalid type. */
-  | "ERR_EBPF_BTF_INVALID";
+  /** The builder was given an invalid type, or an argument is invalid. */
+  | "ERR_EBPF_BTF_INVALID"
+  /** The kernel exposes no BTF (or not for that module). */
+  | "ERR_EBPF_BTF_UNAVAILABLE";
 
 /** @internal Builds a BTF {@link ParseError}. */
 export function btfParseError(

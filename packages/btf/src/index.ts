@@ -27,4 +27,16 @@ export {
   VarLinkage,
 } from "./kinds.js";
 export { BTF_HEADER_SIZE, type ParseBtfOptions, parseBtf } from "./parse.js";
+export { formatRaw, formatRawType } from "./raw-printer.js";
 export type * from "./types.js";
+export { CPrinterError, type FormatCOptions, formatC } from "./c-printer.js";
+export {
+  type Codec,
+  CodecError,
+  type CodecOptions,
+  createCodec,
+  intCodec,
+  rawCodec,
+  u32Codec,
+  u64Codec,
+} from "./codec.js";

@@ -1,12 +1,13 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { BtfKind, parseBtf } from "@ebpf/btf";
 import { objectPath } from "@ebpf/test-programs";
+import { describeKernel } from "@ebpf/testing";
 import { describe, expect, it } from "vitest";
 import { elfSection } from "./helpers/elf-section.js";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 
-describe.skipIf(!existsSync(VMLINUX))("kernel BTF", () => {
+describeKernel("kernel BTF", () => {
   const btf = parseBtf(readFileSync(VMLINUX));
 
   it("finds well-known types", () => {
