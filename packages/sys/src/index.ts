@@ -31,6 +31,14 @@ export {
   type FakeSyscallsOptions,
 } from "./fake.js";
 export { Fd, type FdCloser, rawFd } from "./fd.js";
+export {
+  type KernelVersion,
+  kernelAtLeast,
+  kernelVersion,
+  parseKernelVersion,
+  type Utsname,
+  uname,
+} from "./kernel.js";
 export * from "./link.js";
 export * from "./map.js";
 export { Mapping, type MmapOptions, mmap, pageSize } from "./mmap.js";
@@ -47,5 +55,21 @@ export {
   eventfdWrite,
 } from "./poll.js";
 export { Poller, type PollerOptions, type ReadyCallback, type Registration } from "./poller.js";
+export {
+  haveBoundedLoops,
+  haveBpfLinks,
+  haveBtf,
+  haveBtfKind,
+  haveHelper,
+  haveLargePrograms,
+  haveLinkType,
+  haveMapType,
+  haveProgType,
+  MAP_TYPE_MIN_KERNEL,
+  PROG_TYPE_MIN_KERNEL,
+  requireMapType,
+  requireProgType,
+  resetProbeCache,
+} from "./probes.js";
 export * from "./prog.js";
 export { type ElemOps, kernelSyscalls, type MappedRegion, type Syscalls } from "./syscalls.js";

@@ -1,0 +1,510 @@
+/**
+ * Feature probes, each cached for the process: map types, program types, helpers per program type, BTF
+ * kinds, link types, bounded loops, large programs. A probe returns true/false; it throws a
+ * {@link SyscallError} when the answer is unknowable (EPERM: not privileged enough to ask).
+ */
+import {
+  BpfAttachType,
+  BpfCmd,
+  BpfFlags,
+  BpfLinkType,
+  BpfMapType,
+  BpfProgType,
+  BtfKind,
+} from "./abi.generated.js";
+import { bpfCmdName } from "./bpf-call.js";
+import { Errno } from "./errno.js";
+import { NotSupportedError, SyscallError } from "./errors.js";
+import type { Fd } from "./fd.js";
+import { kernelAtLeast } from "./kernel.js";
+import { linkCreate } from "./link.js";
+import { mapCreate } from "./map.js";
+import { pageSize } from "./mmap.js";
+import { btfLoad, LoadError, progLoad } from "./prog.js";
+
+const cache = new Map<string, boolean>();
+
+function cached(key: string, probe: () => boolean): boolean {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const v = probe();
+  cache.set(key, v);
+  return v;
+}
+
+/** Forgets every cached probe result (tests). */
+export function resetProbeCache(): void {
+  cache.clear();
+}
+
+const name = (table: Record<string, number>, v: number) =>
+  Object.entries(table)
+    .find(([, x]) => x === v)?.[0]
+    ?.toLowerCase() ?? String(v);
+
+/** First mainline kernel with each map type (for NotSupportedError messages). */
+export const MAP_TYPE_MIN_KERNEL: Partial<Record<keyof typeof BpfMapType, string>> = {
+  HASH: "3.19",
+  ARRAY: "3.19",
+  PROG_ARRAY: "4.2",
+  PERF_EVENT_ARRAY: "4.3",
+  PERCPU_HASH: "4.6",
+  PERCPU_ARRAY: "4.6",
+  STACK_TRACE: "4.6",
+  CGROUP_ARRAY: "4.8",
+  LRU_HASH: "4.10",
+  LRU_PERCPU_HASH: "4.10",
+  LPM_TRIE: "4.11",
+  ARRAY_OF_MAPS: "4.12",
+  HASH_OF_MAPS: "4.12",
+  DEVMAP: "4.14",
+  SOCKMAP: "4.14",
+  CPUMAP: "4.15",
+  XSKMAP: "4.18",
+  SOCKHASH: "4.18",
+  CGROUP_STORAGE: "4.19",
+  REUSEPORT_SOCKARRAY: "4.19",
+  PERCPU_CGROUP_STORAGE: "4.20",
+  QUEUE: "4.20",
+  STACK: "4.20",
+  SK_STORAGE: "5.2",
+  DEVMAP_HASH: "5.4",
+  STRUCT_OPS: "5.6",
+  RINGBUF: "5.8",
+  INODE_STORAGE: "5.10",
+  TASK_STORAGE: "5.11",
+  BLOOM_FILTER: "5.16",
+  USER_RINGBUF: "6.1",
+  CGRP_STORAGE: "6.2",
+  ARENA: "6.9",
+};
+
+/** First mainline kernel with each program type. */
+export const PROG_TYPE_MIN_KERNEL: Partial<Record<keyof typeof BpfProgType, string>> = {
+  SOCKET_FILTER: "3.19",
+  KPROBE: "4.1",
+  SCHED_CLS: "4.1",
+  SCHED_ACT: "4.1",
+  TRACEPOINT: "4.7",
+  XDP: "4.8",
+  PERF_EVENT: "4.9",
+  CGROUP_SKB: "4.10",
+  CGROUP_SOCK: "4.10",
+  LWT_IN: "4.10",
+  LWT_OUT: "4.10",
+  LWT_XMIT: "4.10",
+  SOCK_OPS: "4.13",
+  SK_SKB: "4.14",
+  CGROUP_DEVICE: "4.15",
+  SK_MSG: "4.17",
+  RAW_TRACEPOINT: "4.17",
+  CGROUP_SOCK_ADDR: "4.17",
+  LWT_SEG6LOCAL: "4.18",
+  LIRC_MODE2: "4.18",
+  SK_REUSEPORT: "4.19",
+  FLOW_DISSECTOR: "4.20",
+  CGROUP_SYSCTL: "5.2",
+  RAW_TRACEPOINT_WRITABLE: "5.2",
+  CGROUP_SOCKOPT: "5.3",
+  TRACING: "5.5",
+  STRUCT_OPS: "5.6",
+  EXT: "5.6",
+  LSM: "5.7",
+  SK_LOOKUP: "5.9",
+  SYSCALL: "5.14",
+  NETFILTER: "6.4",
+};
+
+function inconclusive(e: unknown): never {
+  throw e;
+}
+
+const close = (fd: Fd | undefined) => fd?.close();
+
+// ---------------------------------------------------------------------------------------------- BTF
+
+function btfBlob(types: number[], strings: string): Uint8Array {
+  const typeBytes = types.length * 4;
+  const str = new TextEncoder().encode(strings);
+  const out = new Uint8Array(24 + typeBytes + str.length);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, 0xeb9f, true);
+  v.setUint8(2, 1);
+  v.setUint32(4, 24, true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, typeBytes, true);
+  v.setUint32(16, typeBytes, true);
+  v.setUint32(20, str.length, true);
+  types.forEach((w, i) => {
+    v.setUint32(24 + i * 4, w >>> 0, true);
+  });
+  out.set(str, 24 + typeBytes);
+  return out;
+}
+
+const info = (kind: number, vlen = 0, kindFlag = false) =>
+  ((kindFlag ? 1 << 31 : 0) | (kind << 24) | vlen) >>> 0;
+// strings: 0 "", 1 "int", 5 "a", 7 "s"
+const STRINGS = "\0int\0a\0s\0";
+const INT = [1, info(BtfKind.INT), 4, (1 << 24) | 32]; // [1] int, signed 32-bit
+const VALUE_STRUCT = [7, info(BtfKind.STRUCT, 1), 4, 5, 1, 0]; // [2] struct s { int a; }
+
+/** Minimal BTF blobs exercising one kind each (type 1 is `int`). */
+const KIND_BLOBS: Partial<Record<keyof typeof BtfKind, () => Uint8Array>> = {
+  INT: () => btfBlob(INT, STRINGS),
+  FUNC_PROTO: () => btfBlob([...INT, 0, info(BtfKind.FUNC_PROTO, 0), 1], STRINGS),
+  FUNC: () => btfBlob([...INT, 0, info(BtfKind.FUNC_PROTO, 0), 1, 5, info(BtfKind.FUNC, 0), 2], STRINGS),
+  VAR: () => btfBlob([...INT, 5, info(BtfKind.VAR), 1, 1], STRINGS),
+  DATASEC: () =>
+    btfBlob([...INT, 5, info(BtfKind.VAR), 1, 1, 7, info(BtfKind.DATASEC, 1), 4, 2, 0, 4], STRINGS),
+  FLOAT: () => btfBlob([1, info(BtfKind.FLOAT), 4], STRINGS),
+  DECL_TAG: () => btfBlob([...INT, ...VALUE_STRUCT, 5, info(BtfKind.DECL_TAG), 2, 0xffffffff], STRINGS),
+  TYPE_TAG: () => btfBlob([...INT, 0, info(BtfKind.PTR), 3, 5, info(BtfKind.TYPE_TAG), 1], STRINGS),
+  ENUM64: () => btfBlob([7, info(BtfKind.ENUM64, 1), 8, 5, 1, 1], STRINGS),
+};
+
+/** Whether BTF_LOAD accepts a blob using `kind` (a {@link BtfKind} value). */
+export function haveBtfKind(kind: number): boolean {
+  return cached(`btf:${kind}`, () => {
+    const key = Object.entries(BtfKind).find(([, v]) => v === kind)?.[0] as keyof typeof BtfKind | undefined;
+    const make = key ? KIND_BLOBS[key] : undefined;
+    if (!make) throw new NotSupportedError({ feature: `a probe for BTF kind ${key ?? kind}` });
+    try {
+      btfLoad({ btf: make() }).close();
+      return true;
+    } catch (e) {
+      if (e instanceof SyscallError && (e.errno === Errno.EINVAL || e.errno === Errno.E2BIG)) return false;
+      return inconclusive(e);
+    }
+  });
+}
+
+/** Whether the kernel accepts BTF at all (BPF_BTF_LOAD, 4.18+). */
+export function haveBtf(): boolean {
+  return haveBtfKind(BtfKind.INT);
+}
+
+let valueBtf: Fd | undefined;
+function storageBtf(): Fd {
+  valueBtf ??= btfLoad({ btf: btfBlob([...INT, ...VALUE_STRUCT], STRINGS) });
+  return valueBtf;
+}
+
+// --------------------------------------------------------------------------------------------- maps
+
+/**
+ * Whether maps of `type` (a {@link BpfMapType} value) can be created.
+ *
+ * @example
+ * ```ts
+ * if (!haveMapType(BpfMapType.RINGBUF)) throw new NotSupportedError({ feature: "ring buffers", minKernel: "5.8" });
+ * ```
+ */
+export function haveMapType(type: number): boolean {
+  return cached(`map:${type}`, () => {
+    const T = BpfMapType;
+    let keySize = 4;
+    let valueSize = 4;
+    let maxEntries = 1;
+    let flags = 0;
+    let inner: Fd | undefined;
+    let btf: Fd | undefined;
+    let btfKey = 0;
+    let btfValue = 0;
+    switch (type) {
+      case T.QUEUE:
+      case T.STACK:
+        keySize = 0;
+        break;
+      case T.RINGBUF:
+      case T.USER_RINGBUF:
+        keySize = 0;
+        valueSize = 0;
+        maxEntries = pageSize();
+        break;
+      case T.LPM_TRIE:
+        keySize = 8;
+        flags = BpfFlags.BPF_F_NO_PREALLOC;
+        break;
+      case T.BLOOM_FILTER:
+        keySize = 0;
+        break;
+      case T.CGROUP_STORAGE:
+      case T.PERCPU_CGROUP_STORAGE:
+        keySize = 16; // struct bpf_cgroup_storage_key
+        maxEntries = 0;
+        break;
+      case T.STACK_TRACE:
+        valueSize = 8;
+        break;
+      case T.ARRAY_OF_MAPS:
+      case T.HASH_OF_MAPS:
+        if (!haveMapType(T.ARRAY)) return false;
+        inner = mapCreate({ type: T.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+        break;
+      case T.SK_STORAGE:
+      case T.INODE_STORAGE:
+      case T.TASK_STORAGE:
+      case T.CGRP_STORAGE:
+        if (!haveBtf()) return false;
+        btf = storageBtf();
+        btfKey = 1;
+        btfValue = 2;
+        maxEntries = 0;
+        flags = BpfFlags.BPF_F_NO_PREALLOC;
+        break;
+      case T.ARENA:
+        keySize = 0;
+        valueSize = 0;
+        flags = BpfFlags.BPF_F_MMAPABLE;
+        break;
+      case T.STRUCT_OPS:
+        throw new NotSupportedError({ feature: "probing struct_ops maps (needs a kernel struct type)" });
+    }
+    try {
+      mapCreate({
+        type,
+        keySize,
+        valueSize,
+        maxEntries,
+        flags,
+        innerMapFd: inner,
+        btfFd: btf,
+        btfKeyTypeId: btfKey || undefined,
+        btfValueTypeId: btfValue || undefined,
+      }).close();
+      return true;
+    } catch (e) {
+      if (
+        e instanceof SyscallError &&
+        [Errno.EINVAL, Errno.E2BIG, Errno.ENOTSUPP, Errno.EOPNOTSUPP].includes(e.errno as 22)
+      )
+        return false;
+      return inconclusive(e);
+    } finally {
+      close(inner);
+    }
+  });
+}
+
+/** Throws {@link NotSupportedError} (with the first kernel that has it) unless `haveMapType(type)`. */
+export function requireMapType(type: number): void {
+  if (haveMapType(type)) return;
+  const key = Object.entries(BpfMapType).find(([, v]) => v === type)?.[0] as
+    | keyof typeof BpfMapType
+    | undefined;
+  throw new NotSupportedError({
+    feature: `map type ${name(BpfMapType, type)}`,
+    minKernel: key && MAP_TYPE_MIN_KERNEL[key],
+  });
+}
+
+// ----------------------------------------------------------------------------------------- programs
+
+const RET0 = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+
+const EXPECTED_ATTACH: Partial<Record<number, number>> = {
+  [BpfProgType.CGROUP_SOCK_ADDR]: BpfAttachType.CGROUP_INET4_CONNECT,
+  [BpfProgType.CGROUP_SOCKOPT]: BpfAttachType.CGROUP_GETSOCKOPT,
+  [BpfProgType.SK_LOOKUP]: BpfAttachType.SK_LOOKUP,
+  [BpfProgType.NETFILTER]: BpfAttachType.NETFILTER,
+};
+
+/** Loads `insns` as `type`; returns the errno (0 on success) and, on failure, the verifier log. */
+function tryLoad(type: number, insns: Uint8Array): { errno: number; log: string } {
+  const expectedAttachType = EXPECTED_ATTACH[type];
+  try {
+    // Without a log first: a log that overflows turns a successful load into ENOSPC.
+    progLoad({ type, insns, license: "GPL", expectedAttachType }).close();
+    return { errno: 0, log: "" };
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+  }
+  const logBuf = new Uint8Array(64 * 1024);
+  try {
+    progLoad({ type, insns, license: "GPL", logLevel: 1, logBuf, expectedAttachType }).close();
+    return { errno: 0, log: "" };
+  } catch (e) {
+    if (e instanceof LoadError) return { errno: e.errno, log: e.log };
+    throw e;
+  }
+}
+
+/**
+ * Whether programs of `type` (a {@link BpfProgType} value) can be loaded. Types that need an attach
+ * target (tracing, ext, lsm, struct_ops) count as supported when the verifier got far enough to ask for it.
+ */
+export function haveProgType(type: number): boolean {
+  return cached(`prog:${type}`, () => {
+    const { errno, log } = tryLoad(type, RET0);
+    if (errno === 0) return true;
+    if (errno === Errno.EPERM)
+      throw new SyscallError({
+        syscall: "bpf",
+        command: bpfCmdName(BpfCmd.PROG_LOAD),
+        errno,
+        context: `probing program type ${name(BpfProgType, type)}`,
+      });
+    // The kernel rejects an unknown type before writing any log; a known one that wants more (an attach
+    // target) gets as far as the verifier.
+    if ((errno === Errno.EINVAL || errno === Errno.E2BIG) && log.trim() === "") return false;
+    return true;
+  });
+}
+
+/** Throws {@link NotSupportedError} unless `haveProgType(type)`. */
+export function requireProgType(type: number): void {
+  if (haveProgType(type)) return;
+  const key = Object.entries(BpfProgType).find(([, v]) => v === type)?.[0] as
+    | keyof typeof BpfProgType
+    | undefined;
+  throw new NotSupportedError({
+    feature: `program type ${name(BpfProgType, type)}`,
+    minKernel: key && PROG_TYPE_MIN_KERNEL[key],
+  });
+}
+
+/**
+ * Whether program type `progType` may call helper `helperId` (a {@link BpfFuncId} value): loads
+ * `call helper; r0 = 0; exit` and reads the verifier's verdict.
+ */
+export function haveHelper(progType: number, helperId: number): boolean {
+  return cached(`helper:${progType}:${helperId}`, () => {
+    if (!haveProgType(progType)) return false;
+    const insns = new Uint8Array(24);
+    const v = new DataView(insns.buffer);
+    v.setUint8(0, 0x85);
+    v.setInt32(4, helperId, true);
+    insns.set(RET0, 8);
+    const { errno, log } = tryLoad(progType, insns);
+    if (errno === 0) return true;
+    if (errno === Errno.EPERM) return false;
+    return !/invalid func|unknown func|program of this type cannot use helper/.test(log);
+  });
+}
+
+/** Bounded loops (5.3): a backward jump the verifier can prove terminates. */
+export function haveBoundedLoops(): boolean {
+  return cached("bounded-loops", () => {
+    // r0 = 0; r0 += 1; if r0 < 4 goto -2; exit
+    const insns = new Uint8Array([
+      0xb7, 0, 0, 0, 0, 0, 0, 0, 0x07, 0, 0, 0, 1, 0, 0, 0, 0xa5, 0, 0xfe, 0xff, 4, 0, 0, 0, 0x95, 0, 0, 0, 0,
+      0, 0, 0,
+    ]);
+    return tryLoad(BpfProgType.SOCKET_FILTER, insns).errno === 0;
+  });
+}
+
+/** Programs over 4096 instructions (5.2, privileged): loads 4097 of them. */
+export function haveLargePrograms(): boolean {
+  return cached("large-programs", () => {
+    const n = 4097;
+    const insns = new Uint8Array(n * 8);
+    for (let i = 0; i < n - 1; i++) insns[i * 8] = 0xb7; // r0 = 0
+    insns[(n - 1) * 8] = 0x95;
+    return tryLoad(BpfProgType.SOCKET_FILTER, insns).errno === 0;
+  });
+}
+
+/** BPF links at all (BPF_LINK_CREATE, 5.7): EBADF for a bad fd means the command exists. */
+export function haveBpfLinks(): boolean {
+  return cached("links", () => {
+    try {
+      linkCreate({
+        progFd: 0x7fffffff,
+        targetFd: 0x7fffffff,
+        attachType: BpfAttachType.CGROUP_INET_INGRESS,
+      }).close();
+      return true;
+    } catch (e) {
+      if (e instanceof SyscallError && e.errno === Errno.EBADF) return true;
+      if (e instanceof SyscallError && e.errno === Errno.EINVAL) return false;
+      return inconclusive(e);
+    }
+  });
+}
+
+/**
+ * Attach type and program type that exercise each link type. `einvalMinKernel`: the kernel reports a
+ * missing target as EINVAL, like a kernel without the link type, so EINVAL falls back to the version.
+ */
+const LINK_PROBES: Partial<
+  Record<
+    number,
+    { prog: number; attach: number; target: "bad-fd" | "bad-ifindex"; einvalMinKernel?: [number, number] }
+  >
+> = {
+  [BpfLinkType.CGROUP]: {
+    prog: BpfProgType.CGROUP_SKB,
+    attach: BpfAttachType.CGROUP_INET_INGRESS,
+    target: "bad-fd",
+  },
+  [BpfLinkType.NETNS]: {
+    prog: BpfProgType.FLOW_DISSECTOR,
+    attach: BpfAttachType.FLOW_DISSECTOR,
+    target: "bad-fd",
+  },
+  [BpfLinkType.XDP]: {
+    prog: BpfProgType.XDP,
+    attach: BpfAttachType.XDP,
+    target: "bad-ifindex",
+    einvalMinKernel: [5, 9],
+  },
+  [BpfLinkType.PERF_EVENT]: {
+    prog: BpfProgType.TRACEPOINT,
+    attach: BpfAttachType.PERF_EVENT,
+    target: "bad-fd",
+  },
+  [BpfLinkType.TCX]: {
+    prog: BpfProgType.SCHED_CLS,
+    attach: BpfAttachType.TCX_INGRESS,
+    target: "bad-ifindex",
+  },
+  [BpfLinkType.NETKIT]: {
+    prog: BpfProgType.SCHED_CLS,
+    attach: BpfAttachType.NETKIT_PRIMARY,
+    target: "bad-ifindex",
+    einvalMinKernel: [6, 7],
+  },
+};
+
+/**
+ * Whether BPF_LINK_CREATE supports `linkType` (a {@link BpfLinkType} value): creates a link of a real
+ * program to a target that does not exist, and tells "no such target" (supported) from "no such attach
+ * type" (not). Probes exist for cgroup, netns, xdp, perf_event, tcx and netkit links; tracing, iter and
+ * raw_tracepoint links need a real target and are reported by {@link haveBpfLinks}.
+ */
+export function haveLinkType(linkType: number): boolean {
+  return cached(`link:${linkType}`, () => {
+    if (
+      linkType === BpfLinkType.RAW_TRACEPOINT ||
+      linkType === BpfLinkType.TRACING ||
+      linkType === BpfLinkType.ITER
+    )
+      return haveBpfLinks();
+    const p = LINK_PROBES[linkType];
+    if (!p) throw new NotSupportedError({ feature: `a probe for link type ${name(BpfLinkType, linkType)}` });
+    if (!haveBpfLinks() || !haveProgType(p.prog)) return false;
+    const prog = progLoad({
+      type: p.prog,
+      insns: RET0,
+      license: "GPL",
+      expectedAttachType: p.prog === BpfProgType.SCHED_CLS ? undefined : p.attach,
+    });
+    try {
+      const target = p.target === "bad-fd" ? { targetFd: 0x7fffffff } : { targetIfindex: 0x7fffffff };
+      linkCreate({ progFd: prog, attachType: p.attach, ...target }).close();
+      return true;
+    } catch (e) {
+      if (!(e instanceof SyscallError)) throw e;
+      // bad fd / no such device: the attach type is known and its link path was reached
+      if (e.errno === Errno.EBADF || e.errno === Errno.ENODEV || e.errno === Errno.ENOTTY) return true;
+      if (e.errno === Errno.EINVAL && p.einvalMinKernel) return kernelAtLeast(...p.einvalMinKernel);
+      if (e.errno === Errno.EINVAL || e.errno === Errno.EOPNOTSUPP || e.errno === Errno.ENOTSUPP)
+        return false;
+      return inconclusive(e);
+    } finally {
+      prog.close();
+    }
+  });
+}

@@ -1,0 +1,131 @@
+import { release } from "node:os";
+import { describeKernel } from "@ebpf/testing";
+import { describe, expect, it } from "vitest";
+import {
+  BpfFuncId,
+  BpfLinkType,
+  BpfMapType,
+  BpfProgType,
+  BtfKind,
+  haveBoundedLoops,
+  haveBpfLinks,
+  haveBtf,
+  haveBtfKind,
+  haveHelper,
+  haveLargePrograms,
+  haveLinkType,
+  haveMapType,
+  haveProgType,
+  kernelAtLeast,
+  kernelVersion,
+  NotSupportedError,
+  parseKernelVersion,
+  requireMapType,
+  uname,
+} from "../src/index.js";
+
+describe("kernel version parsing", () => {
+  it("reads plain releases", () => {
+    expect(parseKernelVersion("6.18.44-fc-v657")).toMatchObject({
+      major: 6,
+      minor: 18,
+      patch: 44,
+      source: "release",
+    });
+    expect(parseKernelVersion("5.4").code).toBe((5 << 16) + (4 << 8));
+  });
+  it("uses Debian's real patch level from uname's version", () => {
+    const v = parseKernelVersion("5.10.0-23-amd64", "#1 SMP Debian 5.10.179-1 (2023-05-12)");
+    expect(v).toMatchObject({ major: 5, minor: 10, patch: 179, source: "debian" });
+  });
+  it("uses Ubuntu's /proc/version_signature", () => {
+    const v = parseKernelVersion(
+      "5.15.0-91-generic",
+      "#101-Ubuntu SMP",
+      "Ubuntu 5.15.0-91.101-generic 5.15.131\n",
+    );
+    expect(v).toMatchObject({ major: 5, minor: 15, patch: 131, source: "ubuntu" });
+  });
+  it("clamps the patch level to 255 in the version code, like the kernel", () => {
+    expect(parseKernelVersion("4.19.300").code).toBe((4 << 16) + (19 << 8) + 255);
+  });
+});
+
+describeKernel("feature probes on the running kernel", () => {
+  it("uname and the kernel version agree with Node", () => {
+    expect(uname().release).toBe(release());
+    expect(uname().sysname).toBe("Linux");
+    expect(kernelVersion().major).toBeGreaterThanOrEqual(5);
+    expect(kernelAtLeast(3, 19)).toBe(true);
+    expect(kernelAtLeast(999, 0)).toBe(false);
+  });
+
+  it("map types", () => {
+    for (const t of [
+      BpfMapType.HASH,
+      BpfMapType.ARRAY,
+      BpfMapType.PERCPU_HASH,
+      BpfMapType.LRU_HASH,
+      BpfMapType.LPM_TRIE,
+      BpfMapType.ARRAY_OF_MAPS,
+      BpfMapType.HASH_OF_MAPS,
+      BpfMapType.QUEUE,
+      BpfMapType.STACK,
+      BpfMapType.RINGBUF,
+      BpfMapType.SK_STORAGE,
+      BpfMapType.TASK_STORAGE,
+      BpfMapType.BLOOM_FILTER,
+      BpfMapType.CGROUP_STORAGE,
+    ])
+      expect(haveMapType(t), `map type ${t}`).toBe(true);
+    expect(haveMapType(9999)).toBe(false);
+    expect(() => requireMapType(9999)).toThrow(NotSupportedError);
+  });
+
+  it("program types, helpers, loops, large programs", () => {
+    for (const t of [
+      BpfProgType.SOCKET_FILTER,
+      BpfProgType.XDP,
+      BpfProgType.SCHED_CLS,
+      BpfProgType.TRACEPOINT,
+      BpfProgType.CGROUP_SKB,
+      BpfProgType.CGROUP_SOCK_ADDR,
+      BpfProgType.RAW_TRACEPOINT,
+      BpfProgType.TRACING,
+      BpfProgType.SK_LOOKUP,
+    ])
+      expect(haveProgType(t), `prog type ${t}`).toBe(true);
+    expect(haveProgType(9999)).toBe(false);
+    expect(haveHelper(BpfProgType.XDP, BpfFuncId.map_lookup_elem)).toBe(true);
+    expect(haveHelper(BpfProgType.XDP, BpfFuncId.ringbuf_output)).toBe(true);
+    expect(haveHelper(BpfProgType.SOCKET_FILTER, BpfFuncId.override_return)).toBe(false);
+    expect(haveHelper(BpfProgType.XDP, 100000)).toBe(false);
+    expect(haveBoundedLoops()).toBe(true);
+    expect(haveLargePrograms()).toBe(true);
+  });
+
+  it("BTF kinds and link types", () => {
+    expect(haveBtf()).toBe(true);
+    for (const k of [
+      BtfKind.FUNC,
+      BtfKind.FUNC_PROTO,
+      BtfKind.VAR,
+      BtfKind.DATASEC,
+      BtfKind.FLOAT,
+      BtfKind.DECL_TAG,
+      BtfKind.TYPE_TAG,
+      BtfKind.ENUM64,
+    ])
+      expect(haveBtfKind(k), `BTF kind ${k}`).toBe(true);
+    expect(haveBpfLinks()).toBe(true);
+    for (const l of [
+      BpfLinkType.CGROUP,
+      BpfLinkType.NETNS,
+      BpfLinkType.XDP,
+      BpfLinkType.PERF_EVENT,
+      BpfLinkType.TCX,
+      BpfLinkType.NETKIT,
+    ])
+      expect(haveLinkType(l), `link type ${l}`).toBe(true);
+  });
+});
