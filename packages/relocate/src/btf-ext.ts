@@ -44,8 +44,11 @@ export function parseBtfExtInfo(bytes: Uint8Array, stringAt: (offset: number) =>
   const str = (off: number, at: number) => {
     try {
       return stringAt(off);
-    } catch (e) {
-      throw new ParseError({ format: "BTF.ext", offset: at, expected: "a valid string offset" }, String(off), );
+    } catch (cause) {
+      throw new ParseError(
+        { format: "BTF.ext", offset: at, expected: "a valid string offset", cause },
+        String(off),
+      );
     }
   };
   function read<T>(
@@ -56,7 +59,8 @@ export function parseBtfExtInfo(bytes: Uint8Array, stringAt: (offset: number) =>
     const out = new Map<string, T[]>();
     if (!range) return out;
     const recSize = u32(range.start);
-    if (recSize < minRec || recSize % 4 !== 0) throw fail(range.start, `a record size >= ${minRec}`, `${recSize}`);
+    if (recSize < minRec || recSize % 4 !== 0)
+      throw fail(range.start, `a record size >= ${minRec}`, `${recSize}`);
     let o = range.start + 4;
     while (o < range.end) {
       const name = str(u32(o), o);

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { EbpfError, ParseError } from "@ebpf/errors";
+export { parseBtfExtInfo } from "./btf-ext.js";
 export {
   type CoreResolution,
   calcRelo,
@@ -14,6 +15,7 @@ export {
 } from "./core/calc.js";
 export { fieldsAreCompat, typesAreCompat, typesMatch } from "./core/compat.js";
 export { CoreError, RelocationError } from "./core/errors.js";
+export { fromBtf } from "./core/from-btf.js";
 export { CoreReloKind, coreKindName } from "./core/kinds.js";
 export * from "./core/relocator.js";
 export { type Accessor, type CoreSpec, formatSpec, matchSpec, parseSpec } from "./core/spec.js";
@@ -23,5 +25,3 @@ export * from "./instruction.js";
 export * from "./link.js";
 export * from "./opcodes.js";
 export * from "./relocate.js";
-export { fromBtf } from "./core/from-btf.js";
-export { parseBtfExtInfo } from "./btf-ext.js";
