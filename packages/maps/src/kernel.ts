@@ -114,6 +114,8 @@ export interface MapKernel {
   close(fd: number): void;
   mmap(fd: number, length: number, writable: boolean, offset: number): MappedMemory;
   possibleCpus(): number;
+  /** The online CPUs (perf rings can only be opened on those). */
+  onlineCpus(): number[];
   pageSize(): number;
   /** Calls `onReadable` on the event loop whenever `fd` is readable; returns the unsubscribe function. */
   watch(fd: number, onReadable: () => void): () => void;

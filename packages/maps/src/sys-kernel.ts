@@ -32,15 +32,15 @@ import {
 } from "@ebpf/sys";
 import type { MapKernel, MappedMemory, PerfOutputOptions } from "./kernel.js";
 
-/** Parses a kernel CPU list such as `0-3,5,7-8` into a count of the highest CPU + 1. */
-export function cpuListCount(list: string): number {
-  let max = -1;
+/** Parses a kernel CPU list such as `0-3,5,7-8` into the CPU numbers. */
+export function parseCpuList(list: string): number[] {
+  const cpus: number[] = [];
   for (const part of list.trim().split(",")) {
     if (!part) continue;
     const [lo, hi] = part.split("-");
-    max = Math.max(max, Number(hi ?? lo));
+    for (let c = Number(lo); c <= Number(hi ?? lo); c++) cpus.push(c);
   }
-  return max + 1;
+  return cpus;
 }
 
 let possible: number | undefined;
@@ -133,9 +133,10 @@ export function createSysMapKernel(): MapKernel {
       return { buffer: m.buffer, unmap: () => m.close() };
     },
     possibleCpus() {
-      possible ??= cpuListCount(readFileSync("/sys/devices/system/cpu/possible", "utf8"));
+      possible ??= Math.max(...parseCpuList(readFileSync("/sys/devices/system/cpu/possible", "utf8"))) + 1;
       return possible;
     },
+    onlineCpus: () => parseCpuList(readFileSync("/sys/devices/system/cpu/online", "utf8")),
     pageSize: () => pageSize(),
     watch(fd, onReadable) {
       const reg = Poller.shared().register(fd, () => onReadable());

@@ -13,6 +13,7 @@ import type {
   MappedMemory,
   PerfOutputOptions,
 } from "../src/kernel.js";
+import { FakeBpfRing, FakePerfRing } from "./fake-rings.js";
 
 const cmdName = (cmd: number) => Object.entries(BpfCmd).find(([, v]) => v === cmd)?.[0] ?? `${cmd}`;
 function fail(cmd: number, errno: number): never {
@@ -28,7 +29,7 @@ interface FakeMap {
   hash: Map<string, Uint8Array>; // key hex -> value (hash-like)
   array?: Uint8Array; // array storage: stride * maxEntries
   list: Uint8Array[]; // queue / stack / bloom
-  ring?: ArrayBuffer;
+  ring?: FakeBpfRing;
 }
 
 export class FakeKernel implements MapKernel {
@@ -72,6 +73,9 @@ export class FakeKernel implements MapKernel {
       hash: new Map(),
       list: [],
     };
+    if (req.type === BpfMapType.RINGBUF || req.type === BpfMapType.USER_RINGBUF) {
+      m.ring = new FakeBpfRing(req.maxEntries);
+    }
     if (req.type === BpfMapType.ARRAY || req.type === BpfMapType.PERCPU_ARRAY) {
       m.array = new Uint8Array((this.perCpu(req.type) ? valueBytes : stride) * req.maxEntries);
     }
@@ -301,17 +305,51 @@ export class FakeKernel implements MapKernel {
     return this.newFd(this.get(fd, BpfCmd.OBJ_GET_INFO_BY_FD));
   }
   close(fd: number): void {
+    if (this.perf.delete(fd)) return;
     if (!this.fds.delete(fd)) throw new SyscallError({ syscall: "close", errno: Errno.EBADF });
   }
   openFds(): number {
-    return this.fds.size;
+    return this.fds.size + this.perf.size;
   }
-  mmap(fd: number, length: number): MappedMemory {
+  /** Perf event fds opened by readers, with their rings. */
+  readonly perf = new Map<number, { cpu: number; ring: FakePerfRing; enabled: boolean }>();
+  /** Every mapping handed out and whether it was unmapped. */
+  readonly mappings: { buffer: ArrayBuffer; unmapped: boolean }[] = [];
+
+  mmap(fd: number, length: number, _writable: boolean, offset: number): MappedMemory {
+    const perf = this.perf.get(fd);
+    if (perf) return this.track(perf.ring.meta);
     const m = this.get(fd, BpfCmd.MAP_CREATE);
+    if (m.ring) {
+      if (offset === 0 && length === 4096) return this.track(m.ring.consumer);
+      if (offset === 4096 && length === 4096 + 2 * m.ring.size) return this.track(m.ring.producerArea);
+      throw new SyscallError({ syscall: "mmap", errno: Errno.EINVAL });
+    }
     if (!m.array) throw new SyscallError({ syscall: "mmap", errno: Errno.EINVAL });
     const buffer = m.array.buffer as ArrayBuffer;
     if (length < m.array.byteLength) throw new SyscallError({ syscall: "mmap", errno: Errno.EINVAL });
     return { buffer, unmap: () => void this.unmapped.push(buffer) };
+  }
+  private track(buffer: ArrayBuffer): MappedMemory {
+    const rec = { buffer, unmapped: false };
+    this.mappings.push(rec);
+    return {
+      buffer,
+      unmap: () => {
+        rec.unmapped = true;
+        this.unmapped.push(buffer);
+      },
+    };
+  }
+  ringOf(fd: number): FakeBpfRing {
+    return this.get(fd, 0).ring!;
+  }
+  onlineCpus(): number[] {
+    return Array.from({ length: this.cpus }, (_, i) => i);
+  }
+  /** Simulates epoll readiness of `fd`. */
+  fire(fd: number): void {
+    this.watchers.get(fd)?.();
   }
   possibleCpus(): number {
     return this.cpus;
@@ -323,8 +361,13 @@ export class FakeKernel implements MapKernel {
     this.watchers.set(fd, onReadable);
     return () => this.watchers.delete(fd);
   }
-  openPerfOutput(_options: PerfOutputOptions): number {
-    throw new SyscallError({ syscall: "perf_event_open", errno: Errno.ENOSYS });
+  perfPages = 4;
+  openPerfOutput(options: PerfOutputOptions): number {
+    const fd = this.nextFd++;
+    this.perf.set(fd, { cpu: options.cpu, ring: new FakePerfRing(4096 * this.perfPages), enabled: false });
+    return fd;
   }
-  enablePerf(): void {}
+  enablePerf(fd: number): void {
+    this.perf.get(fd)!.enabled = true;
+  }
 }
