@@ -14,6 +14,17 @@
  */
 export { EbpfError, ParseError } from "@ebpf/errors";
 export { Btf } from "./btf.js";
+export { CPrinterError, type FormatCOptions, formatC } from "./c-printer.js";
+export {
+  type Codec,
+  CodecError,
+  type CodecOptions,
+  createCodec,
+  intCodec,
+  rawCodec,
+  u32Codec,
+  u64Codec,
+} from "./codec.js";
 export { BtfError, type BtfErrorCode } from "./errors.js";
 export {
   BTF_KIND_MAX,
