@@ -112,6 +112,7 @@ export const STRUCTS = [
   ["NlAttr", { struct: "nlattr" }, "`struct nlattr`."],
   ["IfInfoMsg", { struct: "ifinfomsg" }, "`struct ifinfomsg`."],
   ["TcMsg", { struct: "tcmsg" }, "`struct tcmsg`."],
+  ["SockaddrNl", { struct: "sockaddr_nl" }, "`struct sockaddr_nl`."],
   ["EpollEvent", { struct: "epoll_event" }, "`struct epoll_event` (packed on x86-64)."],
 ];
 
@@ -200,6 +201,8 @@ export const DEFINES = {
     NLM_F_ACK_TLVS: 0x200,
     NLMSGERR_ATTR_MSG: 1,
     NLA_F_NESTED: 0x8000,
+    NLA_TYPE_MASK: 0x3fff,
+    AF_UNSPEC: 0,
     ETH_P_ALL: 3,
   },
   LinuxDefines: {

@@ -1037,6 +1037,8 @@ export const NetlinkDefines = {
   NLM_F_ACK_TLVS: 512,
   NLMSGERR_ATTR_MSG: 1,
   NLA_F_NESTED: 32768,
+  NLA_TYPE_MASK: 16383,
+  AF_UNSPEC: 0,
   ETH_P_ALL: 3,
 } as const;
 
@@ -1787,6 +1789,17 @@ export const TcMsg = {
     tcm_handle: { offset: 8, size: 4 },
     tcm_parent: { offset: 12, size: 4 },
     tcm_info: { offset: 16, size: 4 },
+  },
+} as const satisfies StructLayout;
+
+/** `struct sockaddr_nl`. */
+export const SockaddrNl = {
+  byteSize: 12,
+  fields: {
+    nl_family: { offset: 0, size: 2 },
+    nl_pad: { offset: 2, size: 2 },
+    nl_pid: { offset: 4, size: 4 },
+    nl_groups: { offset: 8, size: 4 },
   },
 } as const satisfies StructLayout;
 

@@ -42,6 +42,28 @@ export {
 export * from "./link.js";
 export * from "./map.js";
 export { Mapping, type MmapOptions, mmap, pageSize } from "./mmap.js";
+export {
+  decodeAttrs,
+  encodeAttrs,
+  NetlinkSocket,
+  type NlAttrSpec,
+  type NlAttrValue,
+  type NlMessage,
+  type TcDirection,
+  type TcFilterInfo,
+  type TcFilterOptions,
+  tcClsactAdd,
+  tcClsactDelete,
+  tcFilterAttach,
+  tcFilterDetach,
+  tcFilterList,
+  tcHandle,
+  type XdpAttachOptions,
+  type XdpQuery,
+  xdpAttach,
+  xdpDetach,
+  xdpQuery,
+} from "./netlink.js";
 export * from "./obj.js";
 export * from "./perf.js";
 export {
