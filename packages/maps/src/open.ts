@@ -37,7 +37,7 @@ function probeRequest(type: number, pageSize: number): MapCreateRequest | undefi
       return { ...base, valueSize: 8 };
     case T.CGROUP_STORAGE:
     case T.PERCPU_CGROUP_STORAGE:
-      return { ...base, keySize: 12, maxEntries: 0 };
+      return { ...base, keySize: 8, valueSize: 8, maxEntries: 0 };
     case T.ARENA:
       return { ...base, keySize: 0, valueSize: 0, flags: BpfFlags.BPF_F_MMAPABLE };
     default:

@@ -205,3 +205,31 @@ describe("ArrayMap", () => {
     expect(() => a.mmap()).toThrow(expect.objectContaining({ code: "ERR_EBPF_MAP_NOT_MMAPABLE" }));
   });
 });
+
+describe("type support", () => {
+  it("a type the kernel refuses (and the probe confirms missing) gives NotSupportedError with the minimum kernel", async () => {
+    const { createMap, NotSupportedError } = await import("./harness.js");
+    k.unsupported.add(27); // ringbuf
+    let err: unknown;
+    try {
+      createMap({ type: "ringbuf", keySize: 0, valueSize: 0, maxEntries: 4096 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NotSupportedError);
+    expect((err as InstanceType<typeof NotSupportedError>).message).toMatch(/map type ringbuf.*5\.8/);
+    expect(k.openFds()).toBe(0);
+  });
+
+  it("a bad spec for a supported type is not reported as unsupported", async () => {
+    const { createMap } = await import("./harness.js");
+    expect(() => createMap({ type: "hash", keySize: 4, valueSize: 4, maxEntries: 0 })).toThrow(/EINVAL/);
+  });
+
+  it("unknown types are MapTypeError before any syscall", async () => {
+    const { createMap, MapTypeError } = await import("./harness.js");
+    const calls = k.calls;
+    expect(() => createMap({ type: 4242, keySize: 4, valueSize: 4, maxEntries: 1 })).toThrow(MapTypeError);
+    expect(k.calls).toBe(calls);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * Hand-assembled XDP programs that feed event maps from BPF_PROG_TEST_RUN: each run emits one 16-byte
+ * record `{ u64 seq; u64 cookie }`, where `seq` comes from an atomic counter in a one-element array, so
+ * `repeat: n` produces the sequence 0..n-1. Assembled with @ebpf/relocate's builders and loaded with
+ * @ebpf/sys, so these tests depend on no ELF loader.
+ */
+import {
+  AluOp,
+  AtomicOp,
+  alu64Imm,
+  atomic,
+  Class,
+  callHelper,
+  encodeInstructions,
+  exit,
+  type Instruction,
+  JmpOp,
+  ldImm64,
+  mov64Imm,
+  mov64Reg,
+  PseudoLd,
+  Size,
+  Source,
+  stx,
+} from "@ebpf/relocate";
+import { BpfFlags, BpfFuncId, BpfProgType, type Fd, progLoad, progTestRun, XdpAction } from "@ebpf/sys";
+
+export const COOKIE = 0x5a5a5a5a5a5a5a5an;
+
+const jeqImm = (dst: number, imm: number, offset: number): Instruction => ({
+  opcode: Class.JMP | JmpOp.JEQ | Source.K,
+  dst,
+  src: 0,
+  offset,
+  imm,
+});
+
+/** Emits through `bpf_ringbuf_output` (kind "ringbuf") or `bpf_perf_event_output` (kind "perf"). */
+export function loadProducer(kind: "ringbuf" | "perf", eventsFd: number, counterFd: number): Fd {
+  const tail: Instruction[] =
+    kind === "ringbuf"
+      ? [
+          ldImm64(1, BigInt(eventsFd), PseudoLd.MAP_FD),
+          mov64Reg(2, 10),
+          alu64Imm(AluOp.ADD, 2, -24),
+          mov64Imm(3, 16),
+          mov64Imm(4, 0),
+          callHelper(BpfFuncId.ringbuf_output),
+        ]
+      : [
+          mov64Reg(1, 6),
+          ldImm64(2, BigInt(eventsFd), PseudoLd.MAP_FD),
+          ldImm64(3, BigInt(BpfFlags.BPF_F_CURRENT_CPU)),
+          mov64Reg(4, 10),
+          alu64Imm(AluOp.ADD, 4, -24),
+          mov64Imm(5, 16),
+          callHelper(BpfFuncId.perf_event_output),
+        ];
+  const afterLookup: Instruction[] = [
+    mov64Imm(1, 1),
+    atomic(Size.DW, AtomicOp.ADD | AtomicOp.FETCH, 0, 1, 0),
+    stx(Size.DW, 10, 1, -24),
+    ldImm64(1, COOKIE),
+    stx(Size.DW, 10, 1, -16),
+    ...tail,
+  ];
+  const slots = afterLookup.reduce((n, i) => n + (i.opcode === ldImm64(0, 0n).opcode ? 2 : 1), 0);
+  const insns: Instruction[] = [
+    mov64Reg(6, 1),
+    mov64Imm(1, 0),
+    stx(Size.W, 10, 1, -4),
+    mov64Reg(2, 10),
+    alu64Imm(AluOp.ADD, 2, -4),
+    ldImm64(1, BigInt(counterFd), PseudoLd.MAP_FD),
+    callHelper(BpfFuncId.map_lookup_elem),
+    jeqImm(0, 0, slots),
+    ...afterLookup,
+    mov64Imm(0, XdpAction.PASS),
+    exit(),
+  ];
+  const logBuf = new Uint8Array(64 * 1024);
+  return progLoad({
+    type: BpfProgType.XDP,
+    insns: encodeInstructions(insns),
+    license: "GPL",
+    name: `maps_${kind}`,
+    logLevel: 1,
+    logBuf,
+  });
+}
+
+const packet = new Uint8Array(64);
+
+/** Runs the producer `repeat` times (one record per run). */
+export function produce(prog: Fd, repeat: number): void {
+  progTestRun({ progFd: prog, dataIn: packet, repeat });
+}
