@@ -1,5 +1,6 @@
 import { BtfError, btfParseError } from "./errors.js";
 import { BtfKind, kindName } from "./kinds.js";
+import { enumValueOf, findMember, type MemberLayout, membersOf, typeNameOf } from "./query.js";
 import { decodeCString } from "./strings.js";
 import type {
   BtfEnum64Value,
@@ -71,6 +72,7 @@ export class Btf implements Iterable<BtfType> {
   readonly #strStart: number;
   readonly #cache: (BtfType | undefined)[];
   #nameIndex: Map<string, number | number[]> | undefined;
+  #stringIndex: Map<string, number> | undefined;
   #ptrSize = 0;
 
   /** @internal Use {@link parseBtf} or the builder. */
@@ -163,6 +165,30 @@ export class Btf implements Iterable<BtfType> {
     }
     if (this.base) return this.base.stringAt(offset);
     throw new BtfError("ERR_EBPF_BTF_TYPE_NOT_FOUND", `string offset ${offset} is negative`);
+  }
+
+  /**
+   * The offset of a string in the string section (the base's first), or `undefined` when it is absent.
+   * The first call indexes every string.
+   */
+  findString(s: string): number | undefined {
+    if (s === "") return 0;
+    const inBase = this.base?.findString(s);
+    if (inBase !== undefined) return inBase;
+    if (!this.#stringIndex) {
+      const map = new Map<string, number>();
+      const bytes = this.#strings;
+      let i = 0;
+      while (i < bytes.length) {
+        const str = decodeCString(bytes, i);
+        if (!map.has(str)) map.set(str, this.#strStart + i);
+        let end = i;
+        while (bytes[end] !== 0) end++;
+        i = end + 1;
+      }
+      this.#stringIndex = map;
+    }
+    return this.#stringIndex.get(s);
   }
 
   /** Iterates over this blob's own types (ids `startId..count-1`; void and base types are not included). */
@@ -367,6 +393,44 @@ export class Btf implements Iterable<BtfType> {
       default:
         throw new BtfError("ERR_EBPF_BTF_NO_SIZE", `type [${id}] ${this.#describe(id)} has no alignment`);
     }
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Members, enums, names
+
+  /**
+   * The members of a struct or union (through typedefs), with bit offsets and bitfield sizes normalised over
+   * both bitfield encodings.
+   * @throws {@link BtfError} `ERR_EBPF_BTF_WRONG_KIND` for other kinds.
+   */
+  members(id: number): MemberLayout[] {
+    return membersOf(this, id);
+  }
+
+  /**
+   * A member by dotted path (`"a.b.c"`), with its bit offset from the start of the outermost aggregate.
+   * Members of anonymous structs/unions are found as in C. `undefined` when absent.
+   *
+   * @example
+   * ```ts
+   * btf.findMember(attr.id, "prog_type")?.byteOffset; // 0
+   * ```
+   */
+  findMember(id: number, path: string): MemberLayout | undefined {
+    return findMember(this, id, path);
+  }
+
+  /** The value of enumerator `name` of enum `id`: a number for ENUM, a bigint for ENUM64; `undefined` if absent. */
+  enumValue(id: number, name: string): number | bigint | undefined {
+    return enumValueOf(this, id, name);
+  }
+
+  /**
+   * A C-like spelling of a type (`"const char *"`, `"struct sk_buff *"`, `"int (*)(void *)"`); with
+   * `declName`, a declaration of that name (`"int (*cb)(void *)"`).
+   */
+  typeName(id: number, declName?: string): string {
+    return typeNameOf(this, id, declName);
   }
 
   // ------------------------------------------------------------------------------------------------------

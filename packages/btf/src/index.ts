@@ -14,6 +14,7 @@
  */
 export { EbpfError, ParseError } from "@ebpf/errors";
 export { Btf } from "./btf.js";
+export { BtfBuilder, type BtfBuilderOptions, type MemberInit } from "./builder.js";
 export { CPrinterError, type FormatCOptions, formatC } from "./c-printer.js";
 export {
   type Codec,
@@ -27,6 +28,15 @@ export {
 } from "./codec.js";
 export { BtfError, type BtfErrorCode } from "./errors.js";
 export {
+  type BtfCoreRelo,
+  type BtfExt,
+  type BtfExtSection,
+  type BtfFuncInfo,
+  type BtfLineInfo,
+  CoreReloKind,
+  parseBtfExt,
+} from "./ext.js";
+export {
   BTF_KIND_MAX,
   BTF_MAGIC,
   BTF_VERSION,
@@ -37,17 +47,8 @@ export {
   kindName,
   VarLinkage,
 } from "./kinds.js";
+export { type MarshalBtfOptions, marshalBtf } from "./marshal.js";
 export { BTF_HEADER_SIZE, type ParseBtfOptions, parseBtf } from "./parse.js";
+export type { MemberLayout } from "./query.js";
 export { formatRaw, formatRawType } from "./raw-printer.js";
 export type * from "./types.js";
-export { CPrinterError, type FormatCOptions, formatC } from "./c-printer.js";
-export {
-  type Codec,
-  CodecError,
-  type CodecOptions,
-  createCodec,
-  intCodec,
-  rawCodec,
-  u32Codec,
-  u64Codec,
-} from "./codec.js";
