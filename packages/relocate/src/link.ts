@@ -294,3 +294,29 @@ export function decodeFunctions(
 ): DecodedFunction[] {
   return functions.map((f) => decodeFunction(f, order, ext));
 }
+
+/** func_info records as the kernel takes them (`bpf_func_info`, 8 bytes each). */
+export function encodeFuncInfo(records: readonly FuncInfoRecord[], order: ByteOrder = "little"): Uint8Array {
+  const out = new Uint8Array(records.length * 8);
+  const dv = new DataView(out.buffer);
+  const le = order === "little";
+  records.forEach((r, k) => {
+    dv.setUint32(k * 8, r.insnOff, le);
+    dv.setUint32(k * 8 + 4, r.typeId, le);
+  });
+  return out;
+}
+
+/** line_info records as the kernel takes them (`bpf_line_info`, 16 bytes each). */
+export function encodeLineInfo(records: readonly LineInfoRecord[], order: ByteOrder = "little"): Uint8Array {
+  const out = new Uint8Array(records.length * 16);
+  const dv = new DataView(out.buffer);
+  const le = order === "little";
+  records.forEach((r, k) => {
+    dv.setUint32(k * 16, r.insnOff, le);
+    dv.setUint32(k * 16 + 4, r.fileNameOff, le);
+    dv.setUint32(k * 16 + 8, r.lineOff, le);
+    dv.setUint32(k * 16 + 12, r.lineCol, le);
+  });
+  return out;
+}

@@ -25,7 +25,7 @@ import {
   lineInfoOf,
   linkProgram,
 } from "./link.js";
-import { CALL, LD_IMM64, POISON_CALL_KFUNC_BASE, PseudoCall, PseudoLd } from "./opcodes.js";
+import { CALL, LD_IMM64, POISON_CALL_IMM, POISON_CALL_KFUNC_BASE, PseudoCall, PseudoLd } from "./opcodes.js";
 
 /** How a resolved kernel symbol (`__ksym` variable or kfunc) is referenced. */
 export type KsymResolution =
@@ -303,16 +303,37 @@ export function relocateObject(spec: BpfObjectSpec, opts: RelocateOptions = {}):
 export function poisonErrorAt(program: RelocatedProgram, slot: number): CoreError | undefined {
   const hit = program.poisoned.find((p) => p.slot === slot);
   if (!hit) return undefined;
-  // The source line is the last line info at or before the instruction.
+  // The source line is the last line info at or before the instruction; compilers hoist constants, so
+  // the next line info after it is named too.
   let s = 0;
-  let line: Instruction | undefined;
+  let before: Instruction | undefined;
+  let after: Instruction | undefined;
   for (const i of program.instructions) {
-    if (s > slot) break;
-    if (i.line) line = i;
+    if (i.line) {
+      if (s <= slot) before = i;
+      else if (!after) after = i;
+    }
     s += slots(i);
   }
+  const next = after?.line && after.line !== before?.line ? `; next line ${where(after).slice(4)}` : "";
   return new CoreError(
     "ERR_EBPF_CORE_POISONED",
-    `program "${program.name}": instruction ${slot}: ${describePoison(hit.poison)}${line ? where(line) : ""}`,
+    `program "${program.name}": instruction ${slot}: ${describePoison(hit.poison)}${before ? where(before) : ""}${next}`,
   );
+}
+
+/**
+ * Given the verifier log of a program rejected by the kernel, the CO-RE explanation when the rejection
+ * is at a poisoned instruction (`call unknown#195896080`), else undefined.
+ *
+ * @example
+ * ```ts
+ * catch (e) { throw poisonErrorFromLog(program, e.log) ?? e; }
+ * ```
+ */
+export function poisonErrorFromLog(program: RelocatedProgram, log: string): CoreError | undefined {
+  const re = new RegExp(`^(\\d+): \\(85\\) call [^\\n]*#${POISON_CALL_IMM}$`, "gm");
+  let slot: number | undefined;
+  for (const m of log.matchAll(re)) slot = Number(m[1]);
+  return slot === undefined ? undefined : poisonErrorAt(program, slot);
 }

@@ -118,3 +118,61 @@ export function expectedCoreKinds(kernel: Btf, local: Btf): bigint[] {
   v(26, 0xc0de);
   return out;
 }
+
+/**
+ * The object's .BTF made loadable the way libbpf does it before BTF_LOAD: DATASEC sizes from the ELF
+ * section sizes and VAR offsets from the symbols (clang leaves both zero). Test-only: the loader proper
+ * belongs to @ebpf/btf / @ebpf/programs.
+ */
+export function fixupDatasecs(spec: BpfObjectSpec): Uint8Array {
+  const bytes = spec.btfBytes!.slice();
+  const dv = new DataView(bytes.buffer);
+  const le = spec.byteOrder === "little";
+  const u32 = (o: number) => dv.getUint32(o, le);
+  const hdrLen = u32(4);
+  const typeStart = hdrLen + u32(8);
+  const typeEnd = typeStart + u32(12);
+  const strStart = hdrLen + u32(16);
+  const str = (off: number) => {
+    let e = strStart + off;
+    while (bytes[e] !== 0) e++;
+    return new TextDecoder().decode(bytes.subarray(strStart + off, e));
+  };
+  const typeOffsets: number[] = [0];
+  const datasecs: number[] = [];
+  for (let o = typeStart; o < typeEnd; ) {
+    typeOffsets.push(o);
+    const info = u32(o + 4);
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    o += 12;
+    const extra: Record<number, number> = {
+      1: 4,
+      3: 12,
+      4: 12 * vlen,
+      5: 12 * vlen,
+      6: 8 * vlen,
+      13: 8 * vlen,
+      14: 4,
+      15: 12 * vlen,
+      17: 4,
+      19: 12 * vlen,
+    };
+    if (kind === 15) datasecs.push(typeOffsets.length - 1);
+    o += extra[kind] ?? 0;
+  }
+  for (const id of datasecs) {
+    const o = typeOffsets[id];
+    const name = str(u32(o));
+    const section = spec.sections.find((s) => s.name === name);
+    if (section && u32(o + 8) === 0) dv.setUint32(o + 8, section.size, le);
+    const vlen = u32(o + 4) & 0xffff;
+    for (let k = 0; k < vlen; k++) {
+      const vo = o + 12 + k * 12;
+      const varName = str(u32(typeOffsets[u32(vo)]));
+      const sym = spec.symbols.find((s) => s.name === varName && section && s.sectionIndex === section.index);
+      if (sym) dv.setUint32(vo + 4, sym.value, le);
+    }
+  }
+  return bytes;
+}

@@ -139,7 +139,7 @@ export class CoreRelocator {
       const reason = res.poison
         ? res.target
           ? "the target cannot satisfy it"
-          : `no match in the target BTF for ${formatSpec(local)}`
+          : "no match in the target BTF"
         : `field size changed from ${res.origSize} to ${res.newSize} bytes and the value would be wrong (not a pointer or unsigned int)`;
       for (const p of out) p.poison = { index, kind: rec.kind, local: formatSpec(local), reason };
     }

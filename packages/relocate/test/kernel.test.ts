@@ -1,0 +1,240 @@
+// (b) libbpf as an oracle: the same object loaded by bpftool (libbpf) and by us must give the kernel's
+// identical xlated instructions (map ids normalised), with line info on the same instructions.
+// (c) our relocated programs run in the kernel (BPF_PROG_TEST_RUN) and compute the expected values.
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { loadKernelBtf } from "@ebpf/btf/node";
+import type { BpfObjectSpec } from "@ebpf/elf";
+import {
+  BpfMapType,
+  BpfProgType,
+  btfLoad,
+  type Fd,
+  LoadError,
+  mapCreate,
+  mapLookupElem,
+  mapUpdateElem,
+  progInfo,
+  progLoad,
+  progTestRun,
+} from "@ebpf/sys";
+import { objectPath } from "@ebpf/test-programs";
+import { describeKernel, needsTool } from "@ebpf/testing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  encodeFuncInfo,
+  encodeInstructions,
+  encodeLineInfo,
+  poisonErrorFromLog,
+  type RelocatedObject,
+} from "../src/index.js";
+import { expectedCoreKinds, fixupDatasecs, type LoadedObject, loadObject, relocate } from "./helpers.js";
+
+interface XlatedInsn {
+  disasm: string;
+  src?: string;
+  proto?: string;
+}
+
+function xlated(args: string[]): XlatedInsn[] {
+  return JSON.parse(execFileSync("bpftool", ["-j", "prog", "dump", "xlated", ...args], { encoding: "utf8" }));
+}
+
+/** Replace map ids with their order of first appearance, so two loads compare equal. */
+function normalise(insns: XlatedInsn[]): string[] {
+  const ids = new Map<string, number>();
+  return insns.map((i) =>
+    i.disasm.replace(/map\[id:(\d+)\]/g, (_, id: string) => {
+      if (!ids.has(id)) ids.set(id, ids.size);
+      return `map[#${ids.get(id)}]`;
+    }),
+  );
+}
+
+/** Load an object with libbpf (bpftool) and return each program's xlated dump. */
+function libbpfXlated(name: string): Map<string, XlatedInsn[]> {
+  const dir = `/sys/fs/bpf/relocate_test_${process.pid}_${name}`;
+  rmSync(dir, { recursive: true, force: true });
+  execFileSync("bpftool", ["prog", "loadall", objectPath(name), dir], { stdio: "pipe" });
+  try {
+    const out = new Map<string, XlatedInsn[]>();
+    for (const prog of execFileSync("ls", [dir], { encoding: "utf8" }).split("\n").filter(Boolean)) {
+      out.set(prog, xlated(["pinned", `${dir}/${prog}`]));
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Our side: create every map and data map, relocate with their fds, load every program. */
+class OurLoad {
+  readonly maps = new Map<string, Fd>();
+  readonly progs = new Map<string, Fd>();
+  result!: RelocatedObject;
+
+  constructor(readonly obj: LoadedObject) {}
+
+  createMaps(spec: BpfObjectSpec) {
+    for (const m of spec.maps) {
+      this.maps.set(
+        m.name,
+        mapCreate({
+          type: m.type,
+          keySize: m.keySize,
+          valueSize: m.valueSize,
+          maxEntries: m.maxEntries,
+          flags: m.flags,
+        }),
+      );
+    }
+    for (const d of spec.dataSections) {
+      const fd = mapCreate({
+        type: BpfMapType.ARRAY,
+        keySize: 4,
+        valueSize: d.size,
+        maxEntries: 1,
+        name: d.name.slice(0, 15),
+      });
+      mapUpdateElem(fd, new Uint8Array(4), d.contents);
+      this.maps.set(d.name, fd);
+    }
+  }
+
+  load(kernel: ReturnType<typeof loadKernelBtf>, names?: string[]) {
+    this.createMaps(this.obj.spec);
+    const btf = btfLoad({ btf: fixupDatasecs(this.obj.spec) });
+    this.maps.set("\0btf", btf);
+    this.result = relocate(this.obj, kernel, { mapValue: (n) => this.maps.get(n)?.raw });
+    for (const p of this.result.programs) {
+      if (names && !names.includes(p.name)) continue;
+      const logBuf = new Uint8Array(1 << 20);
+      try {
+        this.progs.set(
+          p.name,
+          progLoad({
+            type: BpfProgType.XDP,
+            insns: encodeInstructions(p.instructions),
+            license: "GPL",
+            name: p.name,
+            logBuf,
+            logLevel: 1,
+            btfFd: btf,
+            funcInfo: encodeFuncInfo(p.funcInfo),
+            funcInfoCnt: p.funcInfo.length,
+            funcInfoRecSize: 8,
+            lineInfo: encodeLineInfo(p.lineInfo),
+            lineInfoCnt: p.lineInfo.length,
+            lineInfoRecSize: 16,
+          }),
+        );
+      } catch (e) {
+        if (e instanceof LoadError) throw poisonErrorFromLog(p, e.log) ?? new Error(`${e.message}\n${e.log}`);
+        throw e;
+      }
+    }
+  }
+
+  xlated(name: string): XlatedInsn[] {
+    return xlated(["id", String(progInfo(this.progs.get(name)!).id)]);
+  }
+
+  mapValue(name: string, key: number, size: number): Uint8Array {
+    const k = new Uint8Array(4);
+    new DataView(k.buffer).setUint32(0, key, true);
+    const v = new Uint8Array(size);
+    expect(mapLookupElem(this.maps.get(name)!, k, v)).toBe(true);
+    return v;
+  }
+
+  run(name: string): number {
+    return progTestRun({ progFd: this.progs.get(name)!, dataIn: new Uint8Array(64) }).retval;
+  }
+
+  close() {
+    for (const fd of [...this.progs.values(), ...this.maps.values()]) fd.close();
+  }
+}
+
+describeKernel(
+  "relocated programs in the kernel, against libbpf",
+  () => {
+    const kernel = loadKernelBtf();
+    const loads: OurLoad[] = [];
+    afterAll(() => {
+      for (const l of loads) l.close();
+    });
+
+    for (const name of ["core_kinds", "reloc_link"]) {
+      let ours: OurLoad;
+      let theirs: Map<string, XlatedInsn[]>;
+      beforeAll(() => {
+        ours = new OurLoad(loadObject(name));
+        loads.push(ours);
+        ours.load(kernel);
+        theirs = libbpfXlated(name);
+      });
+
+      it(`${name}: xlated instructions are identical to libbpf's`, () => {
+        expect([...ours.progs.keys()].sort()).toEqual([...theirs.keys()].sort());
+        for (const [prog, libbpf] of theirs) {
+          expect({ prog, insns: normalise(ours.xlated(prog)) }).toEqual({ prog, insns: normalise(libbpf) });
+        }
+      });
+
+      it(`${name}: our func_info and line_info land where libbpf's do`, () => {
+        const annotations = (insns: XlatedInsn[]) =>
+          insns.flatMap((i, k) =>
+            i.proto !== undefined || i.src !== undefined
+              ? [`${k} ${i.proto ?? ""} ; ${i.src?.trim() ?? ""}`]
+              : [],
+          );
+        for (const [prog, libbpf] of theirs) {
+          const p = ours.result.programs.find((x) => x.name === prog)!;
+          expect(p.funcInfo.length).toBe(libbpf.filter((i) => i.proto !== undefined).length);
+          expect({ prog, a: annotations(ours.xlated(prog)) }).toEqual({ prog, a: annotations(libbpf) });
+        }
+      });
+    }
+
+    it("core_kinds: the kernel computes the expected values when our program runs", () => {
+      const l = loads[0];
+      expect(l.run("core_kinds")).toBe(2); // XDP_PASS
+      const bss = l.mapValue(".bss", 0, 32 * 8);
+      const dv = new DataView(bss.buffer);
+      const got = Array.from({ length: 32 }, (_, k) => dv.getBigUint64(k * 8, true));
+      expect(got).toEqual(expectedCoreKinds(kernel, l.obj.btf));
+    });
+
+    it("reloc_link: subprograms, callbacks and global data compute the expected values", () => {
+      const l = loads[1];
+      expect(l.run("link_main")).toBe(2);
+      const results = [0, 1, 2, 3].map((k) =>
+        new DataView(l.mapValue("results", k, 8).buffer).getBigUint64(0, true),
+      );
+      expect(results).toEqual([10n, 14n, 42n, 49n]);
+      expect(l.run("link_other")).toBe(2);
+      const bss = new DataView(l.mapValue(".bss", 0, 32).buffer);
+      expect(bss.getBigUint64(8, true)).toBe(26n);
+    });
+
+    it("core_poison: the verifier rejects the poisoned instruction and the error explains it", () => {
+      const l = new OurLoad(loadObject("core_poison"));
+      loads.push(l);
+      let err: unknown;
+      try {
+        l.load(kernel);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(Error);
+      const msg = (err as Error).message;
+      expect((err as { code?: string }).code).toBe("ERR_EBPF_CORE_POISONED");
+      expect(msg).toContain('program "core_poisoned"');
+      expect(msg).toContain("CO-RE relocation #0 (byte_off");
+      expect(msg).toContain("struct task_struct___poison.field_the_kernel_lacks");
+      expect(msg).toMatch(/core_poison\.bpf\.c:\d+: out\[0\] = bpf_core_field_offset/);
+    });
+  },
+  needsTool("bpftool"),
+);
