@@ -281,14 +281,15 @@ class CodecBuilder {
     const size = t.size;
     if (![1, 2, 4, 8].includes(size))
       throw new CodecError(`enum '${t.name}' has unsupported size ${size}`, path);
-    const acc = intAccessors(size, t.signed, this.#le, !is64 && size === 8 ? true : this.#int64AsNumber);
-    // 32-bit enums stored in 8 bytes still read as numbers.
+    const acc = intAccessors(size, t.signed, this.#le, this.#int64AsNumber);
     const byName = new Map<string, number | bigint>();
     const byValue = new Map<number | bigint, string>();
     for (const v of t.values) {
       if (!byName.has(v.name)) byName.set(v.name, v.value);
       if (!byValue.has(v.value)) byValue.set(v.value, v.name);
     }
+    // Values read from 8 bytes are bigints; the names of a 32-bit enum are keyed by number.
+    const key = (n: number | bigint): number | bigint => (is64 ? BigInt(n) : Number(n));
     const write: Writer = (v, o, x, p) => {
       if (typeof x === "string") {
         const value = byName.get(x);
@@ -301,7 +302,7 @@ class CodecBuilder {
       size,
       read: (v, o) => {
         const n = acc.read(v, o) as number | bigint;
-        return byValue.get(is64 && typeof n === "number" ? BigInt(n) : n) ?? n;
+        return byValue.get(key(n)) ?? n;
       },
       write,
     };
