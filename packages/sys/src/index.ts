@@ -39,6 +39,7 @@ export {
   type Utsname,
   uname,
 } from "./kernel.js";
+export { type FaultInjector, setFaultInjector } from "./libc.js";
 export * from "./link.js";
 export * from "./map.js";
 export { Mapping, type MmapOptions, mmap, pageSize } from "./mmap.js";

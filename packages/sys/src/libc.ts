@@ -39,9 +39,71 @@ export interface Libc {
 }
 
 let cached: Libc | undefined;
+let faulty: Libc | undefined;
+
+/**
+ * Decides whether a native call fails: return an errno to make it fail (returning -1 with that errno,
+ * without calling), or 0 to let it through. `name` is the function (`"bpf"` and `"perf_event_open"` for
+ * the syscalls); `args` its arguments (for bpf: `[cmd, attr, size]`). close and munmap are never faulted.
+ */
+export type FaultInjector = (name: string, args: readonly number[]) => number;
+let injector: FaultInjector | undefined;
+
+/**
+ * Installs (or, with undefined, removes) a fault injector for every native call of this package. For
+ * fault-injection tests only.
+ * @internal
+ */
+export function setFaultInjector(f: FaultInjector | undefined): void {
+  injector = f;
+  faulty = undefined;
+}
+
+function withFaults(real: Libc): Libc {
+  const wrapped: Record<string, unknown> = { ...real };
+  for (const [key, fn] of Object.entries(real)) {
+    if (typeof fn !== "function" || key === "close" || key === "munmap") continue;
+    const call = fn as (...a: number[]) => number;
+    wrapped[key] = (...args: number[]) => {
+      let name = key;
+      let rest = args;
+      if (key === "syscall3" || key === "syscall5") {
+        name =
+          args[0] === real.nr.bpf ? "bpf" : args[0] === real.nr.perf_event_open ? "perf_event_open" : key;
+        rest = args.slice(1);
+      }
+      const e = injector?.(name, rest) ?? 0;
+      if (e) {
+        koffi.errno(e);
+        return -1;
+      }
+      return call(...args);
+    };
+  }
+  const realWait = real.epoll_wait;
+  const wait = wrapped.epoll_wait as Record<string, unknown>;
+  wait.async = (...args: unknown[]) => {
+    const cb = args[args.length - 1] as (err: unknown, r: number) => void;
+    const e = injector?.("epoll_wait", args.slice(0, -1) as number[]) ?? 0;
+    if (!e) return (realWait.async as (...a: unknown[]) => void)(...args);
+    setImmediate(() => {
+      koffi.errno(e);
+      cb(null, -1);
+    });
+  };
+  return wrapped as unknown as Libc;
+}
 
 /** The bindings, loaded on first call. Throws on a platform without glibc or an unknown architecture. */
 export function libc(): Libc {
+  if (injector) {
+    faulty ??= withFaults(loadLibc());
+    return faulty;
+  }
+  return cached ?? loadLibc();
+}
+
+function loadLibc(): Libc {
   if (cached) return cached;
   const nr = SyscallNumbers[process.arch];
   if (process.platform !== "linux" || !nr) {

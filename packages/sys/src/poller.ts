@@ -63,7 +63,12 @@ export class Poller {
 
   constructor(options: PollerOptions = {}) {
     this.#epfd = epollCreate();
-    this.#wake = eventfd(0, LinuxDefines.EFD_NONBLOCK);
+    try {
+      this.#wake = eventfd(0, LinuxDefines.EFD_NONBLOCK);
+    } catch (e) {
+      this.#epfd.close();
+      throw e;
+    }
     this.#events = new EpollEvents(options.maxEvents ?? 64);
     this.#onError =
       options.onError ??
@@ -72,7 +77,13 @@ export class Poller {
           throw e;
         });
       });
-    epollCtl(this.#epfd, LinuxDefines.EPOLL_CTL_ADD, this.#wake, LinuxDefines.EPOLLIN, WAKE_TOKEN);
+    try {
+      epollCtl(this.#epfd, LinuxDefines.EPOLL_CTL_ADD, this.#wake, LinuxDefines.EPOLLIN, WAKE_TOKEN);
+    } catch (e) {
+      this.#epfd.close();
+      this.#wake.close();
+      throw e;
+    }
   }
 
   /** How many fds are registered. */
@@ -154,8 +165,17 @@ export class Poller {
       this.#finishClose();
       return;
     }
-    if (err) this.#onError(err);
-    else if (n < 0 && e !== 4) this.#onError(new SyscallError({ syscall: "epoll_wait", errno: e }));
+    if (err || (n < 0 && e !== 4)) {
+      this.#onError(err ?? new SyscallError({ syscall: "epoll_wait", errno: e }));
+      // Back off before retrying so that a persistent failure does not spin.
+      this.#inFlight = true;
+      setTimeout(() => {
+        this.#inFlight = false;
+        if (this.#closed) this.#finishClose();
+        else this.#arm();
+      }, 10);
+      return;
+    }
     for (let i = 0; i < n; i++) {
       const { events, data } = this.#events.at(i);
       if (data === WAKE_TOKEN) {

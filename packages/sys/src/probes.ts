@@ -184,10 +184,8 @@ export function haveBtf(): boolean {
   return haveBtfKind(BtfKind.INT);
 }
 
-let valueBtf: Fd | undefined;
 function storageBtf(): Fd {
-  valueBtf ??= btfLoad({ btf: btfBlob([...INT, ...VALUE_STRUCT], STRINGS) });
-  return valueBtf;
+  return btfLoad({ btf: btfBlob([...INT, ...VALUE_STRUCT], STRINGS) });
 }
 
 // --------------------------------------------------------------------------------------------- maps
@@ -283,6 +281,7 @@ export function haveMapType(type: number): boolean {
       return inconclusive(e);
     } finally {
       close(inner);
+      close(btf);
     }
   });
 }
