@@ -89,14 +89,14 @@ describeKernel("fault injection", () => {
       try {
         objPin(m, pin);
         using again = objGet(pin);
-        using byId = getFdById("map", mapInfo(again).id);
+        using _byId = getFdById("map", mapInfo(again).id);
       } finally {
         if (existsSync(pin)) unlinkSync(pin);
       }
     },
     "cgroup link": () => {
       using p = progLoad({ type: BpfProgType.CGROUP_SKB, insns: returnImm(1), license: "GPL" });
-      using l = linkCreate({ progFd: p, targetFd: cgroupFd, attachType: BpfAttachType.CGROUP_INET_INGRESS });
+      using _l = linkCreate({ progFd: p, targetFd: cgroupFd, attachType: BpfAttachType.CGROUP_INET_INGRESS });
     },
     "perf event + mmap": () => {
       using ev = perfEventOpen({
@@ -108,13 +108,13 @@ describeKernel("fault injection", () => {
         },
         cpu: 0,
       });
-      using ring = mmap(ev, pageSize() * 2);
+      using _ring = mmap(ev, pageSize() * 2);
       perfEventEnable(ev);
     },
     "ring buffer mmap": () => {
       using rb = mapCreate({ type: BpfMapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: pageSize() });
-      using cons = mmap(rb, pageSize(), { prot: LinuxDefines.PROT_READ | LinuxDefines.PROT_WRITE });
-      using prod = mmap(rb, pageSize() * 3, { prot: LinuxDefines.PROT_READ, offset: pageSize() });
+      using _cons = mmap(rb, pageSize(), { prot: LinuxDefines.PROT_READ | LinuxDefines.PROT_WRITE });
+      using _prod = mmap(rb, pageSize() * 3, { prot: LinuxDefines.PROT_READ, offset: pageSize() });
     },
     "poller + eventfd": () => {
       const poller = new Poller({ onError: () => {} });
@@ -126,7 +126,7 @@ describeKernel("fault injection", () => {
       }
     },
     "netlink query": () => {
-      using nl = new NetlinkSocket();
+      using _nl = new NetlinkSocket();
       xdpQuery(1);
     },
     "probe map-in-map and storage": () => {
@@ -136,7 +136,7 @@ describeKernel("fault injection", () => {
     },
     dup: () => {
       using m = mapCreate({ type: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
-      using d = m.dup();
+      using _d = m.dup();
     },
   };
 
