@@ -51,4 +51,12 @@ export { type MarshalBtfOptions, marshalBtf } from "./marshal.js";
 export { BTF_HEADER_SIZE, type ParseBtfOptions, parseBtf } from "./parse.js";
 export type { MemberLayout } from "./query.js";
 export { formatRaw, formatRawType } from "./raw-printer.js";
+export {
+  type BtfFeatures,
+  btfFeaturesOfKernel,
+  ENUM64_PLACEHOLDER,
+  needsSanitization,
+  SanitizeError,
+  sanitizeBtf,
+} from "./sanitize.js";
 export type * from "./types.js";
