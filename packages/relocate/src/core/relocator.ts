@@ -9,19 +9,40 @@ import { type CoreByteOrder, type CoreResolution, patchInstruction, resolveAgain
 import { CoreError } from "./errors.js";
 import { CoreReloKind, coreKindName } from "./kinds.js";
 import { type CoreSpec, formatSpec, parseSpec } from "./spec.js";
-import { type CoreBtf, essentialName, kindCoreCompat, kindName, typeById } from "./types.js";
+import { BtfKind, type CoreBtf, essentialName, kindCoreCompat, kindName, typeById } from "./types.js";
 
 type Target = { btf: CoreBtf; id: number };
 
 const indexes = new WeakMap<CoreBtf, Map<string, number[]>>();
 
-/** Essential name → type ids of a BTF, built once per BTF object and cached. */
+// Kinds a CO-RE root type can have (named, non-function, non-variable). Only these are indexed, which
+// skips the ~85k FUNC/FUNC_PROTO/VAR/PTR/... types of vmlinux.
+const ROOT_KINDS = new Set<number>([
+  BtfKind.INT,
+  BtfKind.STRUCT,
+  BtfKind.UNION,
+  BtfKind.ENUM,
+  BtfKind.FWD,
+  BtfKind.TYPEDEF,
+  BtfKind.FLOAT,
+  BtfKind.ENUM64,
+]);
+
+/** Essential name → type ids of a BTF (types that can be CO-RE roots), built once per BTF and cached. */
 export function essentialNameIndex(btf: CoreBtf): Map<string, number[]> {
   let idx = indexes.get(btf);
   if (idx) return idx;
   idx = new Map();
   for (let id = 1; id < btf.typeCount; id++) {
-    const name = btf.typeName ? btf.typeName(id) : btf.type(id)?.name;
+    let name: string | undefined;
+    if (btf.typeKind && btf.typeName) {
+      if (!ROOT_KINDS.has(btf.typeKind(id))) continue;
+      name = btf.typeName(id);
+    } else {
+      const t = btf.type(id);
+      if (!t || !ROOT_KINDS.has(t.kind)) continue;
+      name = t.name;
+    }
     if (!name) continue;
     const n = essentialName(name);
     const list = idx.get(n);
