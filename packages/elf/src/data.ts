@@ -2,8 +2,12 @@
  * Global data sections (`.data`, `.rodata`, `.bss` and their `.name` variants) with their variables, and
  * the externs (`.kconfig`, `.ksyms`) a loader must supply.
  */
+import { ParseError } from "@ebpf/errors";
 import { type ElfFile, SHT, sectionData } from "./elf-reader.js";
 import type { DataSectionSpec, ElfSection, ExternSpec, VariableSpec } from "./types.js";
+
+/** Largest `.bss` accepted (256 MiB): far above any real BPF object, small enough to allocate. */
+export const MAX_NOBITS_SIZE = 256 * 1024 * 1024;
 
 /** Classifies a data section name, `undefined` when it is not global data. */
 export function dataSectionKind(s: ElfSection): DataSectionSpec["kind"] | undefined {
@@ -30,10 +34,23 @@ export function readDataSection(
   kind: DataSectionSpec["kind"],
   datasec: DatasecInfo | undefined,
 ): DataSectionSpec {
-  const contents =
-    kind === "bss" || section.type === SHT.NOBITS
-      ? new Uint8Array(section.size)
-      : sectionData(elf.reader, section).slice();
+  let contents: Uint8Array;
+  if (section.type === SHT.NOBITS) {
+    // No file bytes back a NOBITS section: bound its size so a corrupt header cannot demand gigabytes.
+    if (section.size > MAX_NOBITS_SIZE) {
+      throw new ParseError(
+        {
+          format: "ELF",
+          offset: elf.header.sectionHeaderOffset + section.index * 64 + 32,
+          expected: `sh_size of "${section.name}" at most ${MAX_NOBITS_SIZE} bytes`,
+        },
+        `got ${section.size}`,
+      );
+    }
+    contents = new Uint8Array(section.size);
+  } else {
+    contents = sectionData(elf.reader, section).slice();
+  }
   const variables: VariableSpec[] = [];
   const seen = new Set<string>();
   for (const sym of elf.symbols) {
