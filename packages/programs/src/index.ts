@@ -1,1 +1,22 @@
+/**
+ * `@ebpf/programs`: loads every BPF program type with readable verifier errors, attaches them, manages
+ * links and test runs. Usually reached through `ebpf`.
+ *
+ * @packageDocumentation
+ */
 export { EbpfError, ParseError } from "@ebpf/errors";
+export { NotSupportedError } from "@ebpf/sys";
+export { needsAttachTarget, resolveAttachTarget, targetBtfName } from "./attach-target.js";
+export { AttachError, VerifierError, type VerifierErrorDetails, type VerifierSourceLine } from "./errors.js";
+export { CallbackLink, FdLink, Link, linkTypeName } from "./link.js";
+export { loadProgramFd, progTypeName, type ResolvedAttachTarget, verifierError } from "./load.js";
+export {
+  Program,
+  type ProgramClass,
+  type ProgramLoadOptions,
+  type ProgramMeta,
+  type TestRunOptions,
+  type TestRunResult,
+} from "./program.js";
+export type { ProgramBtf, ProgramLoadSpec } from "./spec.js";
+export { parseVerifierLog, type VerifierLogSummary } from "./verifier-log.js";
