@@ -1,0 +1,80 @@
+// Golden tests on more kernels: the Debian kernels test-vm fetches (5.10, 6.1, 6.12) bring their vmlinux BTF
+// and modules, whose .BTF is split BTF on top of it. Optional corpus: skipped, with the reason printed,
+// when test-vm has not fetched them (`bash test-vm/fetch.sh`).
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatRaw, marshalBtf, parseBtf } from "@ebpf/btf";
+import { afterAll, describe, expect, it } from "vitest";
+import { elfSection } from "./helpers/elf-section.js";
+import { bpftoolRaw, firstDifference, tempDir } from "./helpers/golden.js";
+
+const cache = fileURLToPath(new URL("../../../test-vm/.cache/kernels", import.meta.url));
+const kernels = existsSync(cache)
+  ? readdirSync(cache).filter((k) => existsSync(join(cache, k, "vmlinux.btf")))
+  : [];
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+}
+
+function modules(kernel: string, count: number): string[] {
+  const root = join(cache, kernel, "root", "lib", "modules");
+  if (!existsSync(root)) return [];
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (found.length >= count) return;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.ko(\.xz)?$/.test(e.name)) found.push(p);
+    }
+  };
+  walk(join(root, readdirSync(root)[0], "kernel", "net"));
+  return found;
+}
+
+if (kernels.length === 0) {
+  process.stderr.write(
+    `[btf kernel corpus skipped] no test-vm kernels in ${cache} (bash test-vm/fetch.sh)\n`,
+  );
+}
+
+describe.skipIf(kernels.length === 0)("BTF of Debian kernels and their modules vs bpftool", () => {
+  for (const kernel of kernels) {
+    const vmlinux = join(cache, kernel, "vmlinux.btf");
+    it(`${kernel}: vmlinux prints like bpftool and round trips`, () => {
+      const bytes = readFileSync(vmlinux);
+      const btf = parseBtf(bytes);
+      expect(
+        firstDifference(formatRaw(btf), bpftoolRaw(vmlinux), tmp.dir, `vmlinux-${kernel}`),
+      ).toBeUndefined();
+      expect(sameBytes(marshalBtf(btf), bytes)).toBe(true);
+    });
+
+    for (const ko of modules(kernel, 4)) {
+      it(`${kernel}: module ${basename(ko)} (split BTF) prints like bpftool and round trips`, (ctx) => {
+        const base = parseBtf(readFileSync(vmlinux));
+        let object = ko;
+        if (ko.endsWith(".xz")) {
+          object = join(tmp.dir, basename(ko, ".xz"));
+          writeFileSync(object, execFileSync("xz", ["-dc", ko], { maxBuffer: 1 << 28 }));
+        }
+        const found = elfSection(readFileSync(object), ".BTF");
+        if (!found) return ctx.skip("this kernel's modules carry no BTF (CONFIG_DEBUG_INFO_BTF_MODULES off)");
+        const raw = new Uint8Array(found);
+        const path = join(tmp.dir, `${basename(object)}.btf`);
+        writeFileSync(path, raw);
+        const btf = parseBtf(raw, { base });
+        expect(btf.startId).toBe(base.count);
+        expect(
+          firstDifference(formatRaw(btf), bpftoolRaw(path, vmlinux), tmp.dir, basename(object)),
+        ).toBeUndefined();
+        expect(sameBytes(marshalBtf(btf), raw)).toBe(true);
+      });
+    }
+  }
+});

@@ -1,0 +1,95 @@
+// Queries on btf_kinds.bpf.c, whose layout we know from the C source (and from clang's own offsets).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BtfError, BtfKind, IntEncoding, parseBtf } from "@ebpf/btf";
+import { objectDir } from "@ebpf/test-programs";
+import { describe, expect, it } from "vitest";
+import { elfSection } from "./helpers/elf-section.js";
+
+for (const endian of ["el", "eb"] as const) {
+  describe(`queries on btf_kinds.bpf.o (${endian})`, () => {
+    const btf = parseBtf(elfSection(readFileSync(join(objectDir(endian), "btf_kinds.bpf.o")), ".BTF")!);
+    const all = btf.findByName("btf_all", BtfKind.Struct)!;
+
+    it("looks up by name and kind through the index", () => {
+      expect(all.kind).toBe(BtfKind.Struct);
+      expect(btf.findByName("btf_all", BtfKind.Union)).toBeUndefined();
+      expect(btf.findByName("no_such_type")).toBeUndefined();
+      expect(btf.findAllByName("int").length).toBe(1);
+      expect(btf.findIdsByName("btf_all")).toEqual([all.id]);
+      expect(btf.typeById(all.id)).toBe(all); // cached
+    });
+
+    it("computes sizes and alignments like the compiler", () => {
+      expect(btf.sizeOf(all.id)).toBe(120);
+      expect(btf.alignOf(all.id)).toBe(8);
+      const bits = btf.findByName("btf_bits", BtfKind.Struct)!;
+      expect(btf.sizeOf(bits.id)).toBe(16);
+      const matrix = btf.findMember(all.id, "matrix")!;
+      expect(btf.sizeOf(matrix.type)).toBe(24);
+      expect(btf.alignOf(matrix.type)).toBe(4);
+      expect(btf.sizeOf(btf.findMember(all.id, "cv")!.type)).toBe(4);
+      expect(btf.pointerSize).toBe(8);
+      const fn = btf.findByName("btf_helper", BtfKind.Func)!;
+      expect(() => btf.sizeOf(fn.id)).toThrow(BtfError);
+      expect(() => btf.sizeOf(0)).toThrow(/no size/);
+      expect(() => btf.typeById(btf.count)).toThrow(BtfError);
+    });
+
+    it("gives member offsets, including bitfields and nested paths", () => {
+      expect(btf.findMember(all.id, "u")).toMatchObject({ bitOffset: 128, byteOffset: 16, bitfieldSize: 0 });
+      expect(btf.findMember(all.id, "bits.c")).toMatchObject({ bitOffset: 8, bitfieldSize: 7 });
+      expect(btf.findMember(all.id, "bits.d")).toMatchObject({
+        bitOffset: 15,
+        bitfieldSize: 40,
+        byteOffset: 1,
+      });
+      expect(btf.findMember(all.id, "u.bytes")).toMatchObject({ bitOffset: 128 });
+      expect(btf.findMember(all.id, "nope")).toBeUndefined();
+      expect(btf.members(all.id).map((m) => m.name)).toContain("flex");
+      expect(() => btf.members(btf.findByName("int")!.id)).toThrow(BtfError);
+    });
+
+    it("reads enum values with their signedness", () => {
+      const small = btf.findByName("btf_small", BtfKind.Enum)!;
+      // clang 14 emits enums unsigned: -2 is stored as 0xfffffffe.
+      expect(btf.enumValue(small.id, "SMALL_A")).toBe(small.signed ? -2 : 0xfffffffe);
+      expect(btf.enumValue(small.id, "SMALL_B")).toBe(3);
+      expect(btf.enumValue(small.id, "NOPE")).toBeUndefined();
+    });
+
+    it("resolves through typedefs, qualifiers and type tags", () => {
+      const cv = btf.findMember(all.id, "cv")!;
+      const r = btf.resolve(cv.type);
+      expect(r.kind === BtfKind.Int && r.encoding === IntEncoding.Signed).toBe(true);
+      const up = btf.resolve(btf.findMember(all.id, "up")!.type);
+      expect(up.kind).toBe(BtfKind.Ptr);
+      if (up.kind === BtfKind.Ptr) expect(btf.typeById(up.type).kind).toBe(BtfKind.TypeTag);
+    });
+
+    it("spells C-like type names", () => {
+      const name = (m: string) => {
+        const x = btf.findMember(all.id, m)!;
+        return btf.typeName(x.type, m);
+      };
+      expect(name("cv")).toBe("const volatile int cv");
+      expect(name("rp")).toBe("int *restrict rp");
+      expect(name("opaque")).toBe("struct btf_opaque *opaque");
+      expect(name("fu")).toBe("union btf_fwd_union *fu");
+      expect(name("matrix")).toBe("int matrix[2][3]");
+      expect(name("fn")).toBe("int (*fn)(int, struct btf_bits *)");
+      expect(btf.typeName(btf.findByName("btf_helper", BtfKind.Func)!.id)).toBe(
+        "int btf_helper(struct btf_all *p, int x)",
+      );
+      const up = btf.resolve(btf.findMember(all.id, "up")!.type).id;
+      expect(btf.typeName(up)).toBe('int __attribute__((btf_type_tag("user"))) *');
+    });
+
+    it("iterates over its own types in id order", () => {
+      const ids = [...btf].map((t) => t.id);
+      expect(ids[0]).toBe(1);
+      expect(ids.length).toBe(btf.count - 1);
+      expect(btf.types().length).toBe(btf.count - 1);
+    });
+  });
+}
