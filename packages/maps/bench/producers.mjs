@@ -2,7 +2,8 @@
  * Hand-assembled XDP programs that feed event maps from BPF_PROG_TEST_RUN: each run emits one 16-byte
  * record `{ u64 seq; u64 cookie }`, where `seq` comes from an atomic counter in a one-element array, so
  * `repeat: n` produces the sequence 0..n-1. Assembled with @ebpf/relocate's builders and loaded with
- * @ebpf/sys, so these tests depend on no ELF loader.
+ * @ebpf/sys, so these tests depend on no ELF loader. Shared by the kernel tests and the benchmark
+ * (plain JS so the benchmark runs on the built packages).
  */
 import {
   AluOp,
@@ -13,7 +14,6 @@ import {
   callHelper,
   encodeInstructions,
   exit,
-  type Instruction,
   JmpOp,
   ldImm64,
   mov64Imm,
@@ -23,11 +23,12 @@ import {
   Source,
   stx,
 } from "@ebpf/relocate";
-import { BpfFlags, BpfFuncId, BpfProgType, type Fd, progLoad, progTestRun, XdpAction } from "@ebpf/sys";
+import { BpfFlags, BpfFuncId, BpfProgType, progLoad, progTestRun, XdpAction } from "@ebpf/sys";
 
 export const COOKIE = 0x5a5a5a5a5a5a5a5an;
 
-const jeqImm = (dst: number, imm: number, offset: number): Instruction => ({
+/** `if rDst == imm goto +offset` */
+const jeqImm = (dst, imm, offset) => ({
   opcode: Class.JMP | JmpOp.JEQ | Source.K,
   dst,
   src: 0,
@@ -36,8 +37,8 @@ const jeqImm = (dst: number, imm: number, offset: number): Instruction => ({
 });
 
 /** Emits through `bpf_ringbuf_output` (kind "ringbuf") or `bpf_perf_event_output` (kind "perf"). */
-export function loadProducer(kind: "ringbuf" | "perf", eventsFd: number, counterFd: number): Fd {
-  const tail: Instruction[] =
+export function loadProducer(kind, eventsFd, counterFd) {
+  const tail =
     kind === "ringbuf"
       ? [
           ldImm64(1, BigInt(eventsFd), PseudoLd.MAP_FD),
@@ -56,7 +57,7 @@ export function loadProducer(kind: "ringbuf" | "perf", eventsFd: number, counter
           mov64Imm(5, 16),
           callHelper(BpfFuncId.perf_event_output),
         ];
-  const afterLookup: Instruction[] = [
+  const afterLookup = [
     mov64Imm(1, 1),
     atomic(Size.DW, AtomicOp.ADD | AtomicOp.FETCH, 0, 1, 0),
     stx(Size.DW, 10, 1, -24),
@@ -65,7 +66,7 @@ export function loadProducer(kind: "ringbuf" | "perf", eventsFd: number, counter
     ...tail,
   ];
   const slots = afterLookup.reduce((n, i) => n + (i.opcode === ldImm64(0, 0n).opcode ? 2 : 1), 0);
-  const insns: Instruction[] = [
+  const insns = [
     mov64Reg(6, 1),
     mov64Imm(1, 0),
     stx(Size.W, 10, 1, -4),
@@ -92,6 +93,6 @@ export function loadProducer(kind: "ringbuf" | "perf", eventsFd: number, counter
 const packet = new Uint8Array(64);
 
 /** Runs the producer `repeat` times (one record per run). */
-export function produce(prog: Fd, repeat: number): void {
+export function produce(prog, repeat) {
   progTestRun({ progFd: prog, dataIn: packet, repeat });
 }

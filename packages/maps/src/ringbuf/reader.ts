@@ -10,6 +10,11 @@ import { type RingBufferCallback, RingBufferConsumer } from "./consumer.js";
 export interface RingBufReaderOptions {
   /** Stops the reader (unwatches and unmaps) when aborted. */
   signal?: AbortSignal;
+  /**
+   * Touch every page of the mapping once up front (default true), so the first records do not pay a
+   * page fault each 4 KiB (about 1 µs apiece here): a 16 MiB ring costs ~8k faults once, at open.
+   */
+  prefault?: boolean;
 }
 
 /**
@@ -60,6 +65,7 @@ export class RingBufReader implements MapDependent, Disposable, AsyncIterable<Ui
         dataOffset: page,
         size,
       });
+      if (options.prefault ?? true) prefault(this.producerMap.buffer, page);
     } catch (e) {
       this.unmap();
       throw e;
@@ -163,4 +169,12 @@ export class RingBufReader implements MapDependent, Disposable, AsyncIterable<Ui
   [Symbol.dispose](): void {
     this.release();
   }
+}
+
+/** Reads one byte per page so the page tables are populated before the hot path runs. */
+function prefault(buffer: ArrayBuffer, page: number): number {
+  const bytes = new Uint8Array(buffer);
+  let sum = 0;
+  for (let at = 0; at < bytes.length; at += page) sum += bytes[at]!;
+  return sum;
 }

@@ -1,7 +1,7 @@
 import { describeKernel, fdIsOpen } from "@ebpf/testing";
 import { afterAll, expect, it } from "vitest";
+import { COOKIE, loadProducer, produce } from "../../bench/producers.mjs";
 import { ArrayMap, codecs, MapClosedError, PerfEventArray, RingBuf, UserRingBuf } from "../harness.js";
-import { COOKIE, loadProducer, produce } from "./producers.js";
 
 const cleanup: { close(): void }[] = [];
 afterAll(() => {

@@ -1,0 +1,158 @@
+// @ebpf/maps benchmarks, same protocol as ../shared/anchors/perf (libbpf / cilium): one untimed warm-up,
+// then ITERS timed iterations, each printing "<metric> <value> <unit>" lines prefixed "ts.".
+// Needs root and the built packages (pnpm build, or npx tsc -b packages/maps packages/relocate).
+//   ./run.sh libbpf cilium --cmd 'node /path/to/packages/maps/bench/maps.bench.mjs'
+// BENCH=maps|ringbuf|perfbuf (comma list) selects suites; NKEYS, NEVENTS, PAGES, ITERS as the anchors.
+import { ArrayMap, codecs, HashMap, PerfEventArray, RingBuf } from "@ebpf/maps";
+import { loadProducer, produce } from "./producers.mjs";
+
+const iters = Number(process.env.ITERS ?? 10);
+const nkeys = Number(process.env.NKEYS ?? 10000);
+const nevents = Number(process.env.NEVENTS ?? 200000);
+const pages = Number(process.env.PAGES ?? 2048);
+const suites = new Set((process.env.BENCH ?? "maps,ringbuf,perfbuf").split(","));
+const now = () => process.hrtime.bigint();
+const sample = (metric, value, unit) =>
+  process.stdout.write(`ts.${metric} ${Number(value.toPrecision(6))} ${unit}\n`);
+const die = (msg) => {
+  process.stderr.write(`maps.bench: ${msg}\n`);
+  process.exit(1);
+};
+
+function benchMaps() {
+  const spec = { keySize: 4, valueSize: 8, maxEntries: 65536 };
+  const hash = HashMap.create(
+    { ...spec, name: "hash_map" },
+    { keyCodec: codecs.u32, valueCodec: codecs.u64n },
+  );
+  const array = ArrayMap.create({ ...spec, name: "array_map" }, { valueCodec: codecs.u64n });
+  const keys = Array.from({ length: nkeys }, (_, i) => Math.imul(i, 2654435761 | 0) >>> 0);
+  const entries = keys.map((k, i) => [k, i]);
+  for (let it = -1; it < iters; it++) {
+    let t0 = now();
+    for (let i = 0; i < nkeys; i++) hash.set(keys[i], i);
+    let t1 = now();
+    if (it >= 0) sample("map_hash_update_ns", Number(t1 - t0) / nkeys, "ns/op");
+    let sum = 0;
+    t0 = now();
+    for (let i = 0; i < nkeys; i++) sum += hash.get(keys[i]);
+    t1 = now();
+    if (it >= 0) sample("map_hash_lookup_ns", Number(t1 - t0) / nkeys, "ns/op");
+    if (sum !== (nkeys * (nkeys - 1)) / 2) die(`bad lookup sum ${sum}`);
+    t0 = now();
+    for (let i = 0; i < nkeys; i++) if (!hash.delete(keys[i])) die("delete: missing key");
+    t1 = now();
+    if (it >= 0) sample("map_hash_delete_ns", Number(t1 - t0) / nkeys, "ns/op");
+    t0 = now();
+    for (let i = 0; i < nkeys; i++) array.set(i, i);
+    t1 = now();
+    if (it >= 0) sample("map_array_update_ns", Number(t1 - t0) / nkeys, "ns/op");
+    sum = 0;
+    t0 = now();
+    for (let i = 0; i < nkeys; i++) sum += array.get(i);
+    t1 = now();
+    if (it >= 0) sample("map_array_lookup_ns", Number(t1 - t0) / nkeys, "ns/op");
+    t0 = now();
+    const written = hash.batchUpdate(entries);
+    t1 = now();
+    if (written !== nkeys) die(`batch update wrote ${written}`);
+    if (it >= 0) sample("map_batch_update_ns", Number(t1 - t0) / nkeys, "ns/elem");
+    t0 = now();
+    const all = hash.batchLookup({ batchSize: nkeys });
+    t1 = now();
+    if (all.length !== nkeys) die(`batch lookup got ${all.length}`);
+    if (it >= 0) sample("map_batch_lookup_ns", Number(t1 - t0) / nkeys, "ns/elem");
+    t0 = now();
+    const raw = hash.batchLookupRaw({ batchSize: nkeys });
+    t1 = now();
+    if (raw.count !== nkeys) die(`raw batch lookup got ${raw.count}`);
+    if (it >= 0) sample("map_batch_lookup_raw_ns", Number(t1 - t0) / nkeys, "ns/elem");
+    hash.batchDelete(keys);
+  }
+  hash.close();
+  array.close();
+}
+
+function benchRingbuf() {
+  const events = RingBuf.create({ name: "events", maxEntries: 16 << 20 });
+  const counter = ArrayMap.create({ keySize: 4, valueSize: 8, maxEntries: 1 }, { valueCodec: codecs.u64n });
+  const prog = loadProducer("ringbuf", events.fd, counter.fd);
+  const reader = events.reader();
+  let n = 0;
+  let sum = 0;
+  const onRecord = (r) => {
+    n++;
+    sum += r.view.getUint32(r.offset, true);
+  };
+  let base = 0;
+  for (let it = -1; it < iters; it++) {
+    n = 0;
+    sum = 0;
+    const p0 = now();
+    produce(prog, nevents);
+    const p1 = now();
+    const t0 = now();
+    while (n < nevents) if (reader.drain(onRecord) === 0) die(`ring buffer: got ${n}/${nevents}`);
+    const t1 = now();
+    const expect = nevents * base + (nevents * (nevents - 1)) / 2;
+    if (sum !== expect) die(`ring buffer: bad checksum ${sum} != ${expect}`);
+    base += nevents;
+    if (it < 0) continue;
+    const ns = Number(t1 - t0);
+    sample("ringbuf_consume_mev_s", nevents / (ns / 1e3), "Mev/s");
+    sample("ringbuf_consume_ns_per_ev", ns / nevents, "ns/ev");
+    sample("ringbuf_produce_mev_s", nevents / (Number(p1 - p0) / 1e3), "Mev/s");
+  }
+  reader.close();
+  prog.close();
+  counter.close();
+  events.close();
+}
+
+function benchPerfbuf() {
+  const events = PerfEventArray.create({ name: "events" });
+  const counter = ArrayMap.create({ keySize: 4, valueSize: 8, maxEntries: 1 }, { valueCodec: codecs.u64n });
+  const prog = loadProducer("perf", events.fd, counter.fd);
+  const reader = events.reader({ pagesPerCpu: pages });
+  let n = 0;
+  let sum = 0;
+  let lost = 0;
+  const handlers = {
+    onSample: (r) => {
+      n++;
+      sum += r.view.getUint32(r.offset, true);
+    },
+    onLost: (_cpu, count) => {
+      lost += count;
+    },
+  };
+  let base = 0;
+  for (let it = -1; it < iters; it++) {
+    n = 0;
+    sum = 0;
+    const p0 = now();
+    produce(prog, nevents);
+    const p1 = now();
+    const t0 = now();
+    while (n + lost < nevents)
+      if (reader.drain(handlers) === 0 && lost === 0) die(`perf: got ${n}/${nevents}`);
+    const t1 = now();
+    if (lost) die(`perf: lost ${lost} events: raise PAGES`);
+    const expect = nevents * base + (nevents * (nevents - 1)) / 2;
+    if (sum !== expect) die(`perf: bad checksum ${sum} != ${expect}`);
+    base += nevents;
+    if (it < 0) continue;
+    const ns = Number(t1 - t0);
+    sample("perfbuf_consume_mev_s", nevents / (ns / 1e3), "Mev/s");
+    sample("perfbuf_consume_ns_per_ev", ns / nevents, "ns/ev");
+    sample("perfbuf_produce_mev_s", nevents / (Number(p1 - p0) / 1e3), "Mev/s");
+  }
+  reader.close();
+  prog.close();
+  counter.close();
+  events.close();
+}
+
+if (suites.has("maps")) benchMaps();
+if (suites.has("ringbuf")) benchRingbuf();
+if (suites.has("perfbuf")) benchPerfbuf();
