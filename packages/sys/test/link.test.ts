@@ -14,6 +14,7 @@ import {
   btfInfo,
   btfLoad,
   ClosedFdError,
+  getFdById,
   getNextId,
   InvalidArgumentError,
   iterCreate,
@@ -78,6 +79,8 @@ describeKernel("attach, links, iterators, BTF and bad input", () => {
     let seen = false;
     for (let id = getNextId("link", 0); id !== undefined; id = getNextId("link", id)) seen ||= id === info.id;
     expect(seen).toBe(true);
+    using byId = getFdById("link", info.id);
+    expect(linkInfo(byId).id).toBe(info.id);
     linkUpdate(link, b);
     expect(progQuery({ targetFd: cgroupFd, attachType: type }).progIds).toEqual([progInfo(b).id]);
     expect(() => linkUpdate(link, a, { oldProgFd: a, flags: BpfDefines.BPF_F_REPLACE })).toThrow(/EPERM/);
