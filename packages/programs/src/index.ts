@@ -10,6 +10,7 @@ export { needsAttachTarget, resolveAttachTarget, targetBtfName } from "./attach-
 export { AttachError, VerifierError, type VerifierErrorDetails, type VerifierSourceLine } from "./errors.js";
 export { CallbackLink, FdLink, Link, linkTypeName } from "./link.js";
 export { loadProgramFd, progTypeName, type ResolvedAttachTarget, verifierError } from "./load.js";
+export { fixupObjectBtf, loadObjectBtf } from "./object-btf.js";
 export {
   Program,
   type ProgramClass,

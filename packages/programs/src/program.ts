@@ -111,6 +111,7 @@ export class Program implements Disposable {
     spec: ProgramLoadSpec,
     options: ProgramLoadOptions = {},
   ): T {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the typed subclass being loaded
     checkType(this, spec.type, spec.name);
     const sys = options.sys ?? kernelSyscalls;
     const target = resolveAttachTarget(spec, sys);
@@ -120,7 +121,6 @@ export class Program implements Disposable {
     } finally {
       target.attachBtfObjFd?.close();
     }
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the typed subclass being loaded
     return new this(
       fd,
       {
