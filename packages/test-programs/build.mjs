@@ -1,9 +1,11 @@
 // Compiles every bpf/*.bpf.c into dist/bpfel/*.bpf.o and dist/bpfeb/*.bpf.o with clang -O2 -g.
-// vmlinux.h comes from the running kernel's BTF (bpftool for now; our own C printer will replace it).
+// vmlinux.h comes from the running kernel's BTF, printed by our own @ebpf/btf formatC (vmlinux-h.mjs);
+// EBPF_VMLINUX_H=bpftool uses `bpftool btf dump ... format c` instead.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ebpfVmlinuxHeader } from "./vmlinux-h.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const src = join(here, "bpf");
@@ -23,9 +25,12 @@ function run(cmd, args, options = {}) {
 }
 
 mkdirSync(include, { recursive: true });
-const header = run("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c"], {
-  maxBuffer: 256 * 1024 * 1024,
-});
+const header =
+  process.env.EBPF_VMLINUX_H === "bpftool"
+    ? run("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c"], {
+        maxBuffer: 256 * 1024 * 1024,
+      })
+    : await ebpfVmlinuxHeader();
 writeFileSync(join(include, "vmlinux.h"), header);
 
 const sources = readdirSync(src).filter((f) => f.endsWith(".bpf.c"));
