@@ -22,7 +22,7 @@ export interface BtfData {
   words: Uint32Array;
   /** Word offset of each own type in `words` (index = id - startId). */
   offs: Uint32Array;
-  /** This blob's string section. */
+  /** This blob's string section (handed over to the Btf constructor, which empties this field). */
   strings: Uint8Array;
   /** String offset where this blob's string section starts: 0, or the base's total for split BTF. */
   strStart: number;
@@ -31,6 +31,10 @@ export interface BtfData {
   /** Byte offset of the type section in the input: error messages name offsets in the input. */
   typeSectionOffset: number;
 }
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextDecoder();
+const NON_ASCII = /[^\x00-\x7f]/;
 
 const VOID: BtfType = Object.freeze({ id: 0, kind: BtfKind.Void, name: "" });
 
@@ -68,7 +72,11 @@ export class Btf implements Iterable<BtfType> {
   readonly data: BtfData;
   readonly #words: Uint32Array;
   readonly #offs: Uint32Array;
-  readonly #strings: Uint8Array;
+  /** The raw string section; dropped once `#text` holds it exactly (pure ASCII). */
+  #strings: Uint8Array | undefined;
+  /** The whole string section as one JS string (one char per byte), or null when it is not pure ASCII. */
+  #text: string | null | undefined;
+  readonly #strLen: number;
   readonly #strStart: number;
   readonly #cache: (BtfType | undefined)[];
   #nameIndex: Map<string, number | number[]> | undefined;
@@ -85,7 +93,10 @@ export class Btf implements Iterable<BtfType> {
     this.#words = data.words;
     this.#offs = data.offs;
     this.#strings = data.strings;
+    this.#strLen = data.strings.length;
     this.#strStart = data.strStart;
+    // The bytes live on in #strings (or #text); don't keep a second reference in `data`.
+    data.strings = EMPTY;
     this.#cache = new Array(data.offs.length);
   }
 
@@ -96,7 +107,30 @@ export class Btf implements Iterable<BtfType> {
 
   /** Total size of the string space: the base's strings plus this blob's. */
   get stringsLength(): number {
-    return this.#strStart + this.#strings.length;
+    return this.#strStart + this.#strLen;
+  }
+
+  /** @internal This blob's string section, byte for byte. */
+  stringBytes(): Uint8Array {
+    if (this.#strings) return this.#strings;
+    return new TextEncoder().encode(this.#text as string);
+  }
+
+  /**
+   * Names are read by slicing one JS string holding the whole section: decoding it costs one TextDecoder
+   * call, and each name is then an indexOf + slice instead of a per-name decode. Only for pure-ASCII
+   * sections (so the raw bytes can be dropped and rebuilt exactly); otherwise names are decoded one by one.
+   */
+  #makeText(): string | null {
+    const bytes = this.#strings as Uint8Array;
+    const text = utf8.decode(bytes);
+    if (text.length === bytes.length && !NON_ASCII.test(text)) {
+      this.#text = text;
+      this.#strings = undefined;
+      return text;
+    }
+    this.#text = null;
+    return null;
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -156,12 +190,14 @@ export class Btf implements Iterable<BtfType> {
   stringAt(offset: number): string {
     const local = offset - this.#strStart;
     if (local >= 0) {
-      if (local >= this.#strings.length)
+      if (local >= this.#strLen)
         throw new BtfError(
           "ERR_EBPF_BTF_TYPE_NOT_FOUND",
           `string offset ${offset} is past the string section`,
         );
-      return decodeCString(this.#strings, local);
+      const text = this.#text === undefined ? this.#makeText() : this.#text;
+      if (text !== null) return text.slice(local, text.indexOf("\0", local));
+      return decodeCString(this.#strings as Uint8Array, local);
     }
     if (this.base) return this.base.stringAt(offset);
     throw new BtfError("ERR_EBPF_BTF_TYPE_NOT_FOUND", `string offset ${offset} is negative`);
@@ -177,14 +213,25 @@ export class Btf implements Iterable<BtfType> {
     if (inBase !== undefined) return inBase;
     if (!this.#stringIndex) {
       const map = new Map<string, number>();
-      const bytes = this.#strings;
-      let i = 0;
-      while (i < bytes.length) {
-        const str = decodeCString(bytes, i);
-        if (!map.has(str)) map.set(str, this.#strStart + i);
-        let end = i;
-        while (bytes[end] !== 0) end++;
-        i = end + 1;
+      if (this.#strLen > 0) {
+        const text = this.#text === undefined ? this.#makeText() : this.#text;
+        if (text !== null) {
+          let i = 0;
+          for (const str of text.split("\0")) {
+            if (!map.has(str)) map.set(str, this.#strStart + i);
+            i += str.length + 1;
+          }
+        } else {
+          const bytes = this.#strings as Uint8Array;
+          let i = 0;
+          while (i < bytes.length) {
+            const str = decodeCString(bytes, i);
+            if (!map.has(str)) map.set(str, this.#strStart + i);
+            let end = i;
+            while (bytes[end] !== 0) end++;
+            i = end + 1;
+          }
+        }
       }
       this.#stringIndex = map;
     }
@@ -216,8 +263,19 @@ export class Btf implements Iterable<BtfType> {
    * ```
    */
   findByName<K extends BtfKind>(name: string, kind?: K): BtfTypeOf<K> | undefined {
-    const ids = this.findIdsByName(name, kind);
-    return ids.length === 0 ? undefined : (this.typeById(ids[0]) as BtfTypeOf<K>);
+    const id = this.findIdByName(name, kind);
+    return id === undefined ? undefined : (this.typeById(id) as BtfTypeOf<K>);
+  }
+
+  /** The id of the first type with this name (and kind, if given), base first; `undefined` if none. */
+  findIdByName(name: string, kind?: BtfKind): number | undefined {
+    const inBase = this.base?.findIdByName(name, kind);
+    if (inBase !== undefined) return inBase;
+    const hit = this.#index().get(name);
+    if (hit === undefined) return undefined;
+    if (typeof hit === "number") return kind === undefined || this.kind(hit) === kind ? hit : undefined;
+    for (const id of hit) if (kind === undefined || this.kind(id) === kind) return id;
+    return undefined;
   }
 
   /** Every type with this name (and kind, if given), base types first, in id order. */

@@ -64,7 +64,7 @@ export class BtfBuilder {
   static from(btf: Btf): BtfBuilder {
     const b = new BtfBuilder(
       { base: btf.base, littleEndian: btf.littleEndian },
-      { strings: btf.data.strings, hdrLen: btf.data.hdrLen },
+      { strings: btf.stringBytes(), hdrLen: btf.data.hdrLen },
     );
     for (let id = btf.startId; id < btf.count; id++) b.#types.push(btf.typeById(id));
     return b;

@@ -246,7 +246,7 @@ export function assembleBtf(
  * ```
  */
 export function marshalBtf(btf: Btf, options?: MarshalBtfOptions): Uint8Array {
-  const strings = new StringTable(btf.data.strings, btf.base);
+  const strings = new StringTable(btf.stringBytes(), btf.base);
   const types: BtfTypeInit[] = [];
   for (let id = btf.startId; id < btf.count; id++) types.push(btf.typeById(id));
   const words = encodeTypes(types, strings);

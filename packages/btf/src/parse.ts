@@ -22,7 +22,7 @@ const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * Both byte orders are accepted; the order is detected from the magic number. The blob is validated up
  * front (header, section bounds, every type record's size and kind, every type id and string offset, and
  * loops in typedef/qualifier/pointer/array chains); types are then decoded lazily on access. The input is
- * not copied for little-endian data: do not modify it afterwards.
+ * copied, so the result does not keep the caller's buffer alive.
  *
  * @throws ParseError (`ERR_EBPF_PARSE`, from `@ebpf/errors`) naming the byte offset and what was expected.
  * @example
@@ -76,16 +76,18 @@ export function parseBtf(bytes: Uint8Array, options?: ParseBtfOptions): Btf {
   if (strLen > 0 && bytes[strStart + strLen - 1] !== 0)
     throw btfParseError(strStart + strLen - 1, "a NUL byte terminating the string section");
 
-  // The type section as host-order 32-bit words: a view when possible, else a (byte-swapped) copy.
+  // Copies of both sections: the Btf never keeps the caller's buffer alive (or sees it change), and the type
+  // section becomes host-order 32-bit words whatever the input's alignment and byte order.
   const nWords = typeLen >>> 2;
-  let words: Uint32Array;
-  if (le === HOST_LE && ((bytes.byteOffset + typeStart) & 3) === 0) {
-    words = new Uint32Array(bytes.buffer, bytes.byteOffset + typeStart, nWords);
-  } else {
-    words = new Uint32Array(nWords);
-    for (let i = 0, p = typeStart; i < nWords; i++, p += 4) words[i] = dv.getUint32(p, le);
+  const words = new Uint32Array(nWords);
+  new Uint8Array(words.buffer).set(bytes.subarray(typeStart, typeStart + typeLen));
+  if (le !== HOST_LE) {
+    for (let i = 0; i < nWords; i++) {
+      const x = words[i];
+      words[i] = ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+    }
   }
-  const strings = bytes.subarray(strStart, strStart + strLen);
+  const strings = new Uint8Array(bytes.subarray(strStart, strStart + strLen));
   const startId = base ? base.count : 1;
   const strBase = base ? base.stringsLength : 0;
 
