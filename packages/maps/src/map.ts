@@ -1,6 +1,7 @@
 /**
  * `BpfMap`: the typed key/value API over one map, shared by every map class.
  */
+import type { Btf, CodecOptions } from "@ebpf/btf";
 import { BpfFlags } from "./abi.js";
 import {
   type BatchLookupOptions,
@@ -10,6 +11,7 @@ import {
   lookupBatchRaw,
   updateBatch,
 } from "./batch.js";
+import { btfCodec } from "./btf-codec.js";
 import { type Codec, rawCodec } from "./codec.js";
 import { MapCore } from "./core.js";
 import { KeyNotFoundError, MapError, MapSizeError } from "./errors.js";
@@ -22,10 +24,17 @@ export type UpdateMode = "any" | "noexist" | "exist";
 /** Options of {@link BpfMap.set}. A number is passed to the kernel as raw `BPF_*` flags. */
 export type UpdateOptions = number | { mode?: UpdateMode; lock?: boolean };
 
-/** Key and value codecs of a map. Missing ones default to BTF-derived or raw-byte codecs. */
+/**
+ * Key and value codecs of a map. Missing ones are derived from `btf` when given and the map has BTF
+ * key/value type ids, and are raw bytes otherwise.
+ */
 export interface MapCodecs<K, V> {
   keyCodec?: Codec<K>;
   valueCodec?: Codec<V>;
+  /** The BTF the map was created with (e.g. the object file's), for BTF-derived default codecs. */
+  btf?: Btf;
+  /** Options of the BTF-derived codecs (enum names, 64-bit integers as numbers…). */
+  btfOptions?: CodecOptions;
 }
 
 /** What the kernel reports about an open map. */
@@ -93,8 +102,16 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     valueBufferSize ??= core.info.valueSize;
     this.core = core;
     this.valueBufferSize = valueBufferSize;
-    const keyCodec = codecs.keyCodec ?? (rawCodec(core.info.keySize, "key") as unknown as Codec<K>);
-    const valueCodec = codecs.valueCodec ?? (rawCodec(valueBufferSize, "value") as unknown as Codec<V>);
+    const fromBtf = <T>(id: number) =>
+      codecs.btf ? btfCodec<T>(codecs.btf, id, codecs.btfOptions) : undefined;
+    const keyCodec =
+      codecs.keyCodec ??
+      (core.info.keySize > 0 ? fromBtf<K>(core.info.btfKeyTypeId) : undefined) ??
+      (rawCodec(core.info.keySize, "key") as unknown as Codec<K>);
+    const valueCodec =
+      codecs.valueCodec ??
+      (valueBufferSize === core.info.valueSize ? fromBtf<V>(core.info.btfValueTypeId) : undefined) ??
+      (rawCodec(valueBufferSize, "value") as unknown as Codec<V>);
     if (keyCodec.size !== core.info.keySize) {
       throw new MapSizeError("key", core.info.keySize, keyCodec.size, core.info.name);
     }

@@ -2,6 +2,7 @@
  * Array maps: `ArrayMap` (also exported as `Array`) with live `mmap` views for `BPF_F_MMAPABLE`, and
  * `PerCpuArray`. Keys are element indices (numbers).
  */
+import type { Btf, CodecOptions } from "@ebpf/btf";
 import { BpfFlags, BpfMapType } from "../abi.js";
 import { type Codec, codecs } from "../codec.js";
 import type { MapCore } from "../core.js";
@@ -11,11 +12,14 @@ import { BpfMap } from "../map.js";
 import { MappedMapMemory, pageAlign } from "../mmap.js";
 import type { CreateMapOptions } from "../open.js";
 import { perCpuSlotSize } from "../percpu.js";
-import { perCpuBufferSize, perCpuValueCodec } from "./hash.js";
+import { perCpuBufferSize, perCpuValueCodec, singleValueCodec } from "./hash.js";
 
 /** Codecs of an array map: the key is always the u32 index. */
 export interface ArrayCodecs<V> {
   valueCodec?: Codec<V>;
+  /** BTF for a derived default value codec. */
+  btf?: Btf;
+  btfOptions?: CodecOptions;
 }
 
 /**
@@ -32,7 +36,7 @@ export interface ArrayCodecs<V> {
  */
 export class ArrayMap<V = Uint8Array> extends BpfMap<number, V> {
   constructor(source: MapCore | BpfMap<unknown, unknown>, valueCodecs: ArrayCodecs<V> = {}) {
-    super(source, { keyCodec: codecs.u32, valueCodec: valueCodecs.valueCodec });
+    super(source, { ...valueCodecs, keyCodec: codecs.u32 });
     expectType(this.core, [BpfMapType.ARRAY], "ArrayMap");
   }
   static create<V = Uint8Array>(
@@ -80,7 +84,7 @@ export class PerCpuArray<V = Uint8Array> extends BpfMap<number, V[]> {
     const core = "core" in source ? source.core : source;
     super(
       core,
-      { keyCodec: codecs.u32, valueCodec: perCpuValueCodec(core, valueCodecs.valueCodec) },
+      { keyCodec: codecs.u32, valueCodec: perCpuValueCodec(core, singleValueCodec(core, valueCodecs)) },
       perCpuBufferSize(core),
     );
     expectType(this.core, [BpfMapType.PERCPU_ARRAY], "PerCpuArray");

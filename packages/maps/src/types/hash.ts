@@ -1,7 +1,9 @@
 /**
  * Hash maps: `HashMap`, `LruHashMap`, and their per-CPU variants.
  */
+import type { Btf, CodecOptions } from "@ebpf/btf";
 import { BpfMapType } from "../abi.js";
+import { btfCodec } from "../btf-codec.js";
 import type { Codec } from "../codec.js";
 import type { MapCore } from "../core.js";
 import { MapError } from "../errors.js";
@@ -74,6 +76,14 @@ export class LruHashMap<K = Uint8Array, V = Uint8Array> extends HashMap<K, V> {
 export interface PerCpuCodecs<K, V> {
   keyCodec?: Codec<K>;
   valueCodec?: Codec<V>;
+  /** BTF for derived default codecs (see {@link MapCodecs}). */
+  btf?: Btf;
+  btfOptions?: CodecOptions;
+}
+
+/** The single-CPU value codec: the given one, else BTF-derived when possible. */
+export function singleValueCodec<V>(core: MapCore, c: PerCpuCodecs<unknown, V>): Codec<V> | undefined {
+  return c.valueCodec ?? (c.btf ? btfCodec<V>(c.btf, core.info.btfValueTypeId, c.btfOptions) : undefined);
 }
 
 /** The per-CPU value codec of a map, from a single-CPU codec (raw bytes by default). */
@@ -125,7 +135,12 @@ export class PerCpuHashMap<K = Uint8Array, V = Uint8Array> extends BpfMap<K, V[]
     const core = "core" in source ? source.core : source;
     super(
       core,
-      { keyCodec: codecs.keyCodec, valueCodec: perCpuValueCodec(core, codecs.valueCodec) },
+      {
+        keyCodec: codecs.keyCodec,
+        valueCodec: perCpuValueCodec(core, singleValueCodec(core, codecs)),
+        btf: codecs.btf,
+        btfOptions: codecs.btfOptions,
+      },
       perCpuBufferSize(core),
     );
     expectType(this.core, [BpfMapType.PERCPU_HASH, BpfMapType.LRU_PERCPU_HASH], new.target.name);

@@ -10,7 +10,7 @@ import type { MapCore } from "../core.js";
 import { createWith, expectType, type MapSource, openWith, type TypedMapSpec } from "../factory.js";
 import { BpfMap, type MapCodecs } from "../map.js";
 import type { CreateMapOptions } from "../open.js";
-import { type PerCpuCodecs, perCpuBufferSize, perCpuValueCodec } from "./hash.js";
+import { type PerCpuCodecs, perCpuBufferSize, perCpuValueCodec, singleValueCodec } from "./hash.js";
 import type { ValueCodec } from "./queue.js";
 
 type StorageClass<M> = new (core: MapCore, c?: ValueCodec<never>) => M;
@@ -116,7 +116,10 @@ export class PerCpuCgroupStorage<K = Uint8Array, V = Uint8Array> extends BpfMap<
     const core = "core" in source ? source.core : source;
     super(
       core,
-      { keyCodec: cgroupKeyCodec(core, c.keyCodec), valueCodec: perCpuValueCodec(core, c.valueCodec) },
+      {
+        keyCodec: cgroupKeyCodec(core, c.keyCodec),
+        valueCodec: perCpuValueCodec(core, singleValueCodec(core, c)),
+      },
       perCpuBufferSize(core),
     );
     expectType(this.core, [BpfMapType.PERCPU_CGROUP_STORAGE], "PerCpuCgroupStorage");
