@@ -34,7 +34,7 @@ export interface BtfData {
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder();
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 const VOID: BtfType = Object.freeze({ id: 0, kind: BtfKind.Void, name: "" });
 
