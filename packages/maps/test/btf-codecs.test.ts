@@ -11,6 +11,12 @@ beforeEach(() => {
 });
 afterEach(() => setMapKernel(undefined));
 
+interface Event {
+  pid: number;
+  comm: string;
+  ts: bigint;
+}
+
 function btfWithEvent() {
   const b = new BtfBuilder();
   const u32 = b.addInt("unsigned int", 4);
@@ -28,7 +34,7 @@ function btfWithEvent() {
 describe("BTF-derived codecs", () => {
   it("encode and decode plain JS values for key and value", () => {
     const { btf, u32, ev } = btfWithEvent();
-    using m = HashMap.create(
+    using m = HashMap.create<number, Event>(
       { keySize: 4, valueSize: 24, maxEntries: 4, btfKeyTypeId: u32, btfValueTypeId: ev },
       { btf },
     );
@@ -48,7 +54,7 @@ describe("BTF-derived codecs", () => {
     );
     const v = { pid: 1, comm: "a", ts: 1n };
     p.set(1, [v, { ...v, pid: 2 }]);
-    expect(p.get(1)!.map((x) => (x as { pid: number }).pid)).toEqual([1, 2]);
+    expect(p.get(1)!.map((x) => x.pid)).toEqual([1, 2]);
     using a = ArrayMap.create(
       { valueSize: 24, maxEntries: 2, btfKeyTypeId: u32, btfValueTypeId: ev },
       { btf },
