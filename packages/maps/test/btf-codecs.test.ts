@@ -48,14 +48,14 @@ describe("BTF-derived codecs", () => {
   it("per-CPU and array maps use the BTF value type per CPU / per element", () => {
     const { btf, u32, ev } = btfWithEvent();
     k.cpus = 2;
-    using p = PerCpuHashMap.create(
+    using p = PerCpuHashMap.create<number, Event>(
       { keySize: 4, valueSize: 24, maxEntries: 4, btfKeyTypeId: u32, btfValueTypeId: ev },
       { btf },
     );
     const v = { pid: 1, comm: "a", ts: 1n };
     p.set(1, [v, { ...v, pid: 2 }]);
     expect(p.get(1)!.map((x) => x.pid)).toEqual([1, 2]);
-    using a = ArrayMap.create(
+    using a = ArrayMap.create<Event>(
       { valueSize: 24, maxEntries: 2, btfKeyTypeId: u32, btfValueTypeId: ev },
       { btf },
     );
