@@ -123,7 +123,7 @@ export function readBtfMaps(elf: ElfFile, section: ElfSection, facts: BtfFacts):
 
   // Initial values: R_BPF_64_ABS64 relocations in .rel.maps pointing at maps or programs.
   const sorted = [...byOffset.entries()].sort((a, b) => a[0] - b[0]);
-  for (const rel of elf.relocations.get(section.index) ?? []) {
+  for (const rel of elf.relocations(section.index)) {
     const entry = sorted.find(([start, m]) => rel.offset >= start && rel.offset + ptrSize <= m.end);
     const fileOffset = section.offset + rel.offset;
     if (!entry || entry[1].valuesOffset === undefined) {

@@ -95,15 +95,32 @@ export class ByteReader {
   }
   /** A u64 that must fit a JavaScript number (offsets, sizes). */
   u64n(offset: number, what: string): number {
+    this.check(offset, 8, what);
+    const hi = this.view.getUint32(this.littleEndian ? offset + 4 : offset, this.littleEndian);
+    const lo = this.view.getUint32(this.littleEndian ? offset : offset + 4, this.littleEndian);
+    if (hi <= 0x1fffff) return hi * 0x1_0000_0000 + lo;
     const v = this.u64(offset, what);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new ParseError(
-        { format: this.format, offset, expected: what },
-        `value 0x${v.toString(16)} is too large`,
-      );
-    }
-    return Number(v);
+    throw new ParseError(
+      { format: this.format, offset, expected: what },
+      `value 0x${v.toString(16)} is too large`,
+    );
   }
+  // Unchecked reads for loops over a table whose whole range was checked once with `check()`.
+  /** `u16` without a bounds check: only after `check()` covered the range. */
+  rawU16(offset: number): number {
+    return this.view.getUint16(offset, this.littleEndian);
+  }
+  /** `u32` without a bounds check: only after `check()` covered the range. */
+  rawU32(offset: number): number {
+    return this.view.getUint32(offset, this.littleEndian);
+  }
+  /** A u64 that fits a number, without a bounds check; `-1` when it does not fit. */
+  rawU64n(offset: number): number {
+    const hi = this.view.getUint32(this.littleEndian ? offset + 4 : offset, this.littleEndian);
+    const lo = this.view.getUint32(this.littleEndian ? offset : offset + 4, this.littleEndian);
+    return hi <= 0x1fffff ? hi * 0x1_0000_0000 + lo : -1;
+  }
+
   /** A sub-array view (no copy). */
   slice(offset: number, size: number, what: string): Uint8Array {
     this.check(offset, size, what);
@@ -123,27 +140,41 @@ export class StringTable {
     private readonly tableName: string,
   ) {}
 
-  get(offset: number, what: string): string {
+  /** The NUL-terminated string at `offset`; `what` (and `index`, if given) name it in errors. */
+  get(offset: number, what: string, index?: number): string {
     const cached = this.cache.get(offset);
     if (cached !== undefined) return cached;
-    if (offset >= this.data.length) {
+    const data = this.data;
+    const label = () => (index === undefined ? what : `${what} ${index}`);
+    if (offset >= data.length) {
       throw new ParseError(
         {
           format: FORMAT,
           offset: this.fileOffset + offset,
-          expected: `${what}: a string in ${this.tableName}`,
+          expected: `${label()}: a string in ${this.tableName}`,
         },
-        `string offset ${offset} is past the end of the table (size ${this.data.length})`,
+        `string offset ${offset} is past the end of the table (size ${data.length})`,
       );
     }
-    const end = this.data.indexOf(0, offset);
-    if (end < 0) {
+    // ASCII fast path (symbol and section names); anything else goes through TextDecoder.
+    let s = "";
+    let end = offset;
+    let ascii = true;
+    while (end < data.length && data[end] !== 0) {
+      if (data[end] >= 0x80) ascii = false;
+      end++;
+    }
+    if (end >= data.length) {
       throw new ParseError(
-        { format: FORMAT, offset: this.fileOffset + offset, expected: `${what}: a NUL-terminated string` },
+        { format: FORMAT, offset: this.fileOffset + offset, expected: `${label()}: a NUL-terminated string` },
         `${this.tableName} ends without a NUL`,
       );
     }
-    const s = decoder.decode(this.data.subarray(offset, end));
+    if (ascii && end - offset < 256) {
+      for (let k = offset; k < end; k++) s += String.fromCharCode(data[k]);
+    } else {
+      s = decoder.decode(data.subarray(offset, end));
+    }
     this.cache.set(offset, s);
     return s;
   }
@@ -165,8 +196,10 @@ export interface ElfFile {
   reader: ByteReader;
   sections: ElfSection[];
   symbols: ElfSymbol[];
-  /** Relocations grouped by the index of the section they patch (`sh_info`). */
-  relocations: Map<number, ElfRelocation[]>;
+  /** `SHT_REL`/`SHT_RELA` sections grouped by the index of the section they patch (`sh_info`). */
+  relocationSections: Map<number, ElfSection[]>;
+  /** The relocations patching section `targetIndex` (decoded on first call, then cached). */
+  relocations(targetIndex: number): ElfRelocation[];
   /** Index of `.symtab`, or -1. */
   symtabIndex: number;
 }
@@ -263,42 +296,48 @@ export function readElf(bytes: Uint8Array): ElfFile {
   const { header, reader: r } = readElfHeader(bytes);
   const sections: ElfSection[] = new Array(header.sectionCount);
   const nameOffsets: number[] = new Array(header.sectionCount);
+  // The whole table was bounds-checked by readElfHeader.
+  const big = (o: number, field: string, i: number): number => {
+    const v = r.rawU64n(o);
+    if (v < 0) return r.u64n(o, `section ${i} ${field}`); // throws with the value
+    return v;
+  };
   for (let i = 0; i < header.sectionCount; i++) {
     const o = header.sectionHeaderOffset + i * SHDR_SIZE;
-    nameOffsets[i] = r.u32(o, `section ${i} sh_name`);
-    const flags = r.u64(o + 8, `section ${i} sh_flags`);
-    sections[i] = {
+    nameOffsets[i] = r.rawU32(o);
+    const s: ElfSection = {
       index: i,
       name: "",
-      type: r.u32(o + 4, `section ${i} sh_type`),
-      flags: Number(flags & 0xffffffffn),
-      offset: r.u64n(o + 24, `section ${i} sh_offset`),
-      size: r.u64n(o + 32, `section ${i} sh_size`),
-      link: r.u32(o + 40, `section ${i} sh_link`),
-      info: r.u32(o + 44, `section ${i} sh_info`),
-      addralign: r.u64n(o + 48, `section ${i} sh_addralign`),
-      entsize: r.u64n(o + 56, `section ${i} sh_entsize`),
+      type: r.rawU32(o + 4),
+      // Only the low flag bits mean anything for BPF (WRITE, ALLOC, EXECINSTR).
+      flags: r.rawU32(r.littleEndian ? o + 8 : o + 12),
+      offset: big(o + 24, "sh_offset", i),
+      size: big(o + 32, "sh_size", i),
+      link: r.rawU32(o + 40),
+      info: r.rawU32(o + 44),
+      addralign: big(o + 48, "sh_addralign", i),
+      entsize: big(o + 56, "sh_entsize", i),
     };
-    const s = sections[i];
-    if (s.type !== SHT.NOBITS && s.type !== SHT.NULL) {
+    sections[i] = s;
+    if (s.type !== SHT.NOBITS && s.type !== SHT.NULL && s.offset + s.size > r.length) {
       r.check(s.offset, s.size, `section ${i} contents (sh_offset ${s.offset} + sh_size ${s.size})`);
     }
   }
   const shstr = sections[header.sectionNameIndex];
   const names = stringTableOf(r, shstr, "section name table (.shstrtab)");
   for (let i = 0; i < sections.length; i++) {
-    sections[i].name =
-      i === 0 && nameOffsets[i] === 0 ? "" : names.get(nameOffsets[i], `name of section ${i}`);
+    sections[i].name = i === 0 && nameOffsets[i] === 0 ? "" : names.get(nameOffsets[i], "name of section", i);
   }
 
   const symtabIndex = sections.findIndex((s) => s.type === SHT.SYMTAB);
   const symbols = symtabIndex >= 0 ? readSymbols(r, sections, symtabIndex) : [];
 
-  const relocations = new Map<number, ElfRelocation[]>();
+  // Relocation section headers are validated now; entries are decoded on first use, since debug sections
+  // of a -g object carry tens of thousands of relocations nobody needs.
+  const relocationSections = new Map<number, ElfSection[]>();
   for (const s of sections) {
     if (s.type !== SHT.REL && s.type !== SHT.RELA) continue;
-    const rela = s.type === SHT.RELA;
-    const entsize = rela ? RELA_SIZE : REL_SIZE;
+    const entsize = s.type === SHT.RELA ? RELA_SIZE : REL_SIZE;
     if (s.size % entsize !== 0) {
       fail(s.offset, `${s.name}: a size that is a multiple of ${entsize}`, `got ${s.size}`);
     }
@@ -309,26 +348,43 @@ export function readElf(bytes: Uint8Array): ElfFile {
         `got ${s.info}`,
       );
     }
-    const count = s.size / entsize;
-    const list: ElfRelocation[] = new Array(count);
-    for (let k = 0; k < count; k++) {
-      const o = s.offset + k * entsize;
-      const info = r.u64(o + 8, `${s.name} entry ${k} r_info`);
-      const symbolIndex = Number(info >> 32n);
-      if (symbolIndex >= symbols.length) {
-        fail(o + 8, `${s.name} entry ${k}: a symbol index below ${symbols.length}`, `got ${symbolIndex}`);
-      }
-      list[k] = {
-        offset: r.u64n(o, `${s.name} entry ${k} r_offset`),
-        symbolIndex,
-        type: Number(info & 0xffffffffn),
-        addend: rela ? r.i64(o + 16, `${s.name} entry ${k} r_addend`) : undefined,
-      };
-    }
-    const prev = relocations.get(s.info);
-    relocations.set(s.info, prev ? prev.concat(list) : list);
+    const list = relocationSections.get(s.info);
+    if (list) list.push(s);
+    else relocationSections.set(s.info, [s]);
   }
-  return { header, reader: r, sections, symbols, relocations, symtabIndex };
+  const cache = new Map<number, ElfRelocation[]>();
+  const relocations = (targetIndex: number): ElfRelocation[] => {
+    let list = cache.get(targetIndex);
+    if (list) return list;
+    list = [];
+    for (const s of relocationSections.get(targetIndex) ?? []) readRelocations(r, s, symbols.length, list);
+    cache.set(targetIndex, list);
+    return list;
+  };
+  return { header, reader: r, sections, symbols, relocationSections, relocations, symtabIndex };
+}
+
+function readRelocations(r: ByteReader, s: ElfSection, symbolCount: number, out: ElfRelocation[]): void {
+  const rela = s.type === SHT.RELA;
+  const entsize = rela ? RELA_SIZE : REL_SIZE;
+  const count = s.size / entsize;
+  r.check(s.offset, s.size, `${s.name} contents`);
+  for (let k = 0; k < count; k++) {
+    const o = s.offset + k * entsize;
+    // r_info = (symbol << 32) | type: read as two 32-bit halves in the file's byte order.
+    const symbolIndex = r.rawU32(r.littleEndian ? o + 12 : o + 8);
+    if (symbolIndex >= symbolCount) {
+      fail(o + 8, `${s.name} entry ${k}: a symbol index below ${symbolCount}`, `got ${symbolIndex}`);
+    }
+    let offset = r.rawU64n(o);
+    if (offset < 0) offset = r.u64n(o, `${s.name} entry ${k} r_offset`);
+    out.push({
+      offset,
+      symbolIndex,
+      type: r.rawU32(r.littleEndian ? o + 8 : o + 12),
+      addend: rela ? r.i64(o + 16, `${s.name} entry ${k} r_addend`) : undefined,
+    });
+  }
 }
 
 function readSymbols(r: ByteReader, sections: ElfSection[], symtabIndex: number): ElfSymbol[] {
@@ -344,24 +400,30 @@ function readSymbols(r: ByteReader, sections: ElfSection[], symtabIndex: number)
   const shndxSection = sections.find((s) => s.type === SHT.SYMTAB_SHNDX && s.link === symtabIndex);
   const count = symtab.size / SYM_SIZE;
   const out: ElfSymbol[] = new Array(count);
+  // The table's range was checked with the section headers.
+  r.check(symtab.offset, symtab.size, ".symtab contents");
+  if (shndxSection) r.check(shndxSection.offset, count * 4, "SHT_SYMTAB_SHNDX contents");
   for (let i = 0; i < count; i++) {
     const o = symtab.offset + i * SYM_SIZE;
-    const info = r.u8(o + 4, `symbol ${i} st_info`);
-    let shndx = r.u16(o + 6, `symbol ${i} st_shndx`);
-    if (shndx === SHN.XINDEX && shndxSection)
-      shndx = r.u32(shndxSection.offset + i * 4, `symbol ${i} extended section index`);
+    const info = r.bytes[o + 4];
+    let shndx = r.rawU16(o + 6);
+    if (shndx === SHN.XINDEX && shndxSection) shndx = r.rawU32(shndxSection.offset + i * 4);
     const type = TYPES[info & 0xf] ?? "other";
-    let name = strings.get(r.u32(o, `symbol ${i} st_name`), `name of symbol ${i}`);
+    let name = strings.get(r.rawU32(o), "name of symbol", i);
     if (type === "section" && name === "" && shndx < sections.length) name = sections[shndx].name;
+    let value = r.rawU64n(o + 8);
+    if (value < 0) value = r.u64n(o + 8, `symbol ${i} st_value`);
+    let size = r.rawU64n(o + 16);
+    if (size < 0) size = r.u64n(o + 16, `symbol ${i} st_size`);
     out[i] = {
       index: i,
       name,
       type,
       binding: BINDINGS[info >> 4] ?? "other",
-      visibility: r.u8(o + 5, `symbol ${i} st_other`) & 3,
+      visibility: r.bytes[o + 5] & 3,
       sectionIndex: shndx,
-      value: r.u64n(o + 8, `symbol ${i} st_value`),
-      size: r.u64n(o + 16, `symbol ${i} st_size`),
+      value,
+      size,
     };
   }
   return out;

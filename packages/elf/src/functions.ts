@@ -152,7 +152,7 @@ export function readFunctions(elf: ElfFile, ctx: TargetContext): Functions {
   // Relocations of executable sections.
   for (const [sectionIndex, list] of bySection) {
     const section = elf.sections[sectionIndex];
-    const relocs = elf.relocations.get(sectionIndex) ?? [];
+    const relocs = elf.relocations(sectionIndex);
     for (const rel of relocs) {
       const fileOffset = section.offset + rel.offset;
       const raw = functionAt(list, rel.offset);
@@ -254,7 +254,15 @@ export function readFunctions(elf: ElfFile, ctx: TargetContext): Functions {
       if (callee) queue.push(...callee.calls);
     }
     programs.push({
-      ...fn,
+      name: fn.name,
+      sectionIndex: fn.sectionIndex,
+      sectionName: fn.sectionName,
+      offset: fn.offset,
+      size: fn.size,
+      instructions: fn.instructions,
+      relocations: fn.relocations,
+      linkage: fn.linkage,
+      calls: fn.calls,
       section,
       type: match?.programType ?? "BPF_PROG_TYPE_UNSPEC",
       expectedAttachType: match?.expectedAttachType,

@@ -27,7 +27,9 @@ export function secDefMatches(def: SecDef, name: string): boolean {
  * ```
  */
 export function matchSectionName(name: string, table: readonly SecDef[] = SEC_TABLE): SecMatch | undefined {
-  for (const def of table) {
+  // Every pattern that can match starts with the name's first character: look only at those, in order.
+  const candidates = table === SEC_TABLE ? (BY_FIRST_CHAR.get(name.charCodeAt(0)) ?? []) : table;
+  for (const def of candidates) {
     if (!secDefMatches(def, name)) continue;
     let attachTo: string | undefined;
     if (def.pattern.endsWith("+")) {
@@ -43,4 +45,12 @@ export function matchSectionName(name: string, table: readonly SecDef[] = SEC_TA
     };
   }
   return undefined;
+}
+
+const BY_FIRST_CHAR = new Map<number, SecDef[]>();
+for (const def of SEC_TABLE) {
+  const c = def.pattern.charCodeAt(0);
+  const list = BY_FIRST_CHAR.get(c);
+  if (list) list.push(def);
+  else BY_FIRST_CHAR.set(c, [def]);
 }

@@ -156,8 +156,8 @@ describe.each(objects)("%s", (file) => {
       const elf = readElf(bytes);
       const golden = readelfRelocs(path);
       const ours: ReadelfReloc[] = [];
-      for (const [index, list] of [...elf.relocations].sort((a, b) => a[0] - b[0])) {
-        for (const r of list) {
+      for (const index of [...elf.relocationSections.keys()].sort((a, b) => a - b)) {
+        for (const r of elf.relocations(index)) {
           ours.push({
             section: elf.sections[index].name,
             offset: r.offset,
