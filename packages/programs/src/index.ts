@@ -6,8 +6,12 @@
  */
 export { EbpfError, ParseError } from "@ebpf/errors";
 export { NotSupportedError } from "@ebpf/sys";
+export { ifindexOf, type NetworkInterface } from "./attach/netdev.js";
+export { SchedClassifier, type TcAttachOptions, type TcxAnchor } from "./attach/tc.js";
+export { Xdp, type XdpAttachOptions, type XdpMode } from "./attach/xdp.js";
 export { needsAttachTarget, resolveAttachTarget, targetBtfName } from "./attach-target.js";
 export { AttachError, VerifierError, type VerifierErrorDetails, type VerifierSourceLine } from "./errors.js";
+export { enableStats, listLinks, listMaps, listPrograms, programInfoById } from "./inventory.js";
 export { CallbackLink, FdLink, Link, linkTypeName } from "./link.js";
 export { loadProgramFd, progTypeName, type ResolvedAttachTarget, verifierError } from "./load.js";
 export { fixupObjectBtf, loadObjectBtf } from "./object-btf.js";
