@@ -34,6 +34,16 @@ export class MapCore {
   private readonly dependents = new Set<MapDependent>();
   private readonly token = {};
   pinnedPath: string | undefined;
+  /** BTF type ids from the spec the map was created from (the kernel only knows them with a BTF fd). */
+  specTypeIds: { key: number; value: number } | undefined;
+
+  /** The key/value BTF type ids: the kernel's, else the creating spec's; 0 when unknown. */
+  btfTypeIds(): { key: number; value: number } {
+    return {
+      key: this.info.btfKeyTypeId || (this.specTypeIds?.key ?? 0),
+      value: this.info.btfValueTypeId || (this.specTypeIds?.value ?? 0),
+    };
+  }
 
   constructor(fd: number, info: KernelMapInfo, kernel: MapKernel = mapKernel()) {
     this.rawFd = fd;

@@ -106,11 +106,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
       codecs.btf ? btfCodec<T>(codecs.btf, id, codecs.btfOptions) : undefined;
     const keyCodec =
       codecs.keyCodec ??
-      (core.info.keySize > 0 ? fromBtf<K>(core.info.btfKeyTypeId) : undefined) ??
+      (core.info.keySize > 0 ? fromBtf<K>(core.btfTypeIds().key) : undefined) ??
       (rawCodec(core.info.keySize, "key") as unknown as Codec<K>);
     const valueCodec =
       codecs.valueCodec ??
-      (valueBufferSize === core.info.valueSize ? fromBtf<V>(core.info.btfValueTypeId) : undefined) ??
+      (valueBufferSize === core.info.valueSize ? fromBtf<V>(core.btfTypeIds().value) : undefined) ??
       (rawCodec(valueBufferSize, "value") as unknown as Codec<V>);
     if (keyCodec.size !== core.info.keySize) {
       throw new MapSizeError("key", core.info.keySize, keyCodec.size, core.info.name);

@@ -95,8 +95,9 @@ export function createRequest(spec: MapSpec, innerMapFd?: number): MapCreateRequ
     numaNode: spec.numaNode,
     mapExtra: spec.mapExtra === undefined ? undefined : BigInt(spec.mapExtra),
     btfFd: spec.btfFd,
-    btfKeyTypeId: spec.btfKeyTypeId,
-    btfValueTypeId: spec.btfValueTypeId,
+    // Type ids mean nothing to the kernel without the BTF they index.
+    btfKeyTypeId: spec.btfFd === undefined ? undefined : (spec.btfKeyTypeId ?? spec.keyTypeId),
+    btfValueTypeId: spec.btfFd === undefined ? undefined : (spec.btfValueTypeId ?? spec.valueTypeId),
     btfVmlinuxValueTypeId: spec.btfVmlinuxValueTypeId,
   };
 }
@@ -125,7 +126,12 @@ export function createMapCore(spec: MapSpec, options: CreateMapOptions = {}, ker
       if (probeMapType(type, kernel) === false) throw notSupported(type, e);
       throw e;
     }
-    return MapCore.adopt(fd, kernel);
+    const core = MapCore.adopt(fd, kernel);
+    core.specTypeIds = {
+      key: spec.btfKeyTypeId ?? spec.keyTypeId ?? 0,
+      value: spec.btfValueTypeId ?? spec.valueTypeId ?? 0,
+    };
+    return core;
   } finally {
     if (ownInner !== undefined) kernel.close(ownInner);
   }

@@ -30,16 +30,19 @@ export interface MapSpec {
   /** `BPF_F_*` map flags. */
   flags?: number;
   /** The inner map's spec, for `array_of_maps` / `hash_of_maps`. */
-  innerMap?: MapSpec;
+  innerMap?: MapSpec | undefined;
   /** Pinning requested by the object file; honoured by the loader together with a pin path. */
   pinning?: MapPinning | number;
-  numaNode?: number;
+  numaNode?: number | undefined;
   /** `map_extra` (bloom filter hash count, arena address…). */
   mapExtra?: number | bigint;
-  /** fd of loaded BTF describing key and value, with their type ids. */
+  /** fd of loaded BTF describing key and value, with their type ids (sent to the kernel only with `btfFd`). */
   btfFd?: number;
   btfKeyTypeId?: number;
   btfValueTypeId?: number;
+  /** `@ebpf/elf`'s names for the key/value BTF type ids (used when `btfKeyTypeId`/`btfValueTypeId` are absent). */
+  keyTypeId?: number;
+  valueTypeId?: number;
   /** For struct_ops maps: the kernel (vmlinux) BTF id of the value type. */
   btfVmlinuxValueTypeId?: number;
 }

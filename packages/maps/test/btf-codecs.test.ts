@@ -76,3 +76,37 @@ describe("BTF-derived codecs", () => {
     expect(m.get(Uint8Array.of(1, 0, 0, 0))).toEqual(Uint8Array.of(9, 9, 9, 9));
   });
 });
+
+describe("specs from @ebpf/elf", () => {
+  it("accepts an elf MapSpec as is; type ids reach the kernel only with a BTF fd but still drive codecs", async () => {
+    const { createMap } = await import("./harness.js");
+    type ElfMapSpec = import("@ebpf/elf").MapSpec;
+    const { btf, u32, ev } = btfWithEvent();
+    const elfSpec: ElfMapSpec = {
+      name: "events_by_pid",
+      sectionName: ".maps",
+      source: "btf",
+      offset: 0,
+      type: 1,
+      keySize: 4,
+      valueSize: 24,
+      maxEntries: 8,
+      flags: 0,
+      numaNode: undefined,
+      pinning: 0,
+      mapExtra: 0n,
+      keyTypeId: u32,
+      valueTypeId: ev,
+      definitionTypeId: undefined,
+      innerMap: undefined,
+      initialValues: [],
+    };
+    using m = createMap(elfSpec);
+    const req = k.fds.get(m.fd)!.req;
+    expect(req.btfKeyTypeId).toBeUndefined();
+    expect(req.name).toBe("events_by_pid");
+    using typed = HashMap.open<number, Event>(m, { btf });
+    typed.set(1, { pid: 5, comm: "x", ts: 0n });
+    expect(typed.get(1)?.pid).toBe(5);
+  });
+});

@@ -83,7 +83,7 @@ export interface PerCpuCodecs<K, V> {
 
 /** The single-CPU value codec: the given one, else BTF-derived when possible. */
 export function singleValueCodec<V>(core: MapCore, c: PerCpuCodecs<unknown, V>): Codec<V> | undefined {
-  return c.valueCodec ?? (c.btf ? btfCodec<V>(c.btf, core.info.btfValueTypeId, c.btfOptions) : undefined);
+  return c.valueCodec ?? (c.btf ? btfCodec<V>(c.btf, core.btfTypeIds().value, c.btfOptions) : undefined);
 }
 
 /** The per-CPU value codec of a map, from a single-CPU codec (raw bytes by default). */
