@@ -6,6 +6,21 @@
  */
 export { EbpfError, ParseError } from "@ebpf/errors";
 export { NotSupportedError } from "@ebpf/sys";
+export {
+  type CgroupAttachMode,
+  type CgroupAttachOptions,
+  CgroupDevice,
+  CgroupLsm,
+  CgroupProgram,
+  CgroupSkb,
+  CgroupSock,
+  CgroupSockAddr,
+  CgroupSockopt,
+  CgroupSysctl,
+  type CgroupTarget,
+  openCgroup,
+  SockOps,
+} from "./attach/cgroup.js";
 export { ifindexOf, type NetworkInterface } from "./attach/netdev.js";
 export { SchedClassifier, type TcAttachOptions, type TcxAnchor } from "./attach/tc.js";
 export { Xdp, type XdpAttachOptions, type XdpMode } from "./attach/xdp.js";
