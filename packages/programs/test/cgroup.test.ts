@@ -13,8 +13,6 @@ import {
   enableStats,
   FdLink,
   openCgroup,
-  type Program,
-  type ProgramClass,
 } from "../src/index.js";
 import { cgroupRootAvailable, createCgroup, type TestCgroup } from "./cgroup.js";
 
@@ -43,7 +41,7 @@ describeKernel(
     });
 
     const cases: {
-      cls: ProgramClass<Program & { attach: CgroupSkb["attach"] }>;
+      cls: typeof CgroupSkb;
       type: number;
       attach: number;
       trigger: string;
