@@ -22,6 +22,7 @@ export { type Accessor, type CoreSpec, formatSpec, matchSpec, parseSpec } from "
 export * from "./core/types.js";
 export * from "./disasm.js";
 export * from "./instruction.js";
+export * from "./kconfig.js";
 export * from "./link.js";
 export * from "./opcodes.js";
 export * from "./relocate.js";

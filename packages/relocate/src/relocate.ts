@@ -14,6 +14,7 @@ import {
 } from "./core/relocator.js";
 import type { CoreBtf } from "./core/types.js";
 import { type Instruction, setConstant, slots } from "./instruction.js";
+import { type KconfigLayout, kconfigLayout } from "./kconfig.js";
 import {
   type DecodedFunction,
   decodeFunction,
@@ -53,7 +54,7 @@ export interface RelocateOptions {
    * (maps, then data sections, then `.kconfig`), a placeholder the loader rewrites.
    */
   mapValue?: (name: string) => number | undefined;
-  /** Byte offset of each `.kconfig` extern in the `.kconfig` map (default: from the ELF model). */
+  /** Byte offset of each `.kconfig` extern in the `.kconfig` map (default: libbpf's layout, {@link kconfigLayout}). */
   kconfigOffset?: (name: string) => number | undefined;
   /** Resolve a `__ksym` variable or kfunc; undefined = not found (an error unless weak). */
   ksym?: (extern: ExternSpec) => KsymResolution | undefined;
@@ -180,7 +181,29 @@ export function relocateObject(spec: BpfObjectSpec, opts: RelocateOptions = {}):
     return idx;
   };
   const externs = new Map(spec.externs.map((e) => [e.name, e]));
+  let layout: KconfigLayout | undefined;
+  const kconfigOffset = (name: string): number | undefined => {
+    const custom = opts.kconfigOffset?.(name) ?? externs.get(name)?.offset;
+    if (custom !== undefined) return custom;
+    if (!opts.localBtf) return undefined;
+    layout ??= kconfigLayout(spec.externs, opts.localBtf);
+    return layout.offsets.get(name);
+  };
   const byIndex = opts.mapMode === "index";
+  // libbpf's extern order (kconfig by alignment/size/name, then ksyms by name) numbers weak-kfunc poisons.
+  let order_: ExternSpec[] | undefined;
+  const externIndex = (e: ExternSpec): number => {
+    if (!order_) {
+      const kcfg = spec.externs.filter((x) => x.kind === "kconfig");
+      const offs = opts.localBtf ? kconfigLayout(spec.externs, opts.localBtf).offsets : undefined;
+      kcfg.sort((a, b) => (offs ? offs.get(a.name)! - offs.get(b.name)! : a.name < b.name ? -1 : 1));
+      const ksyms = spec.externs
+        .filter((x) => x.kind !== "kconfig")
+        .sort((a, b) => (a.name < b.name ? -1 : 1));
+      order_ = [...kcfg, ...ksyms];
+    }
+    return order_.indexOf(e);
+  };
 
   const programs: RelocatedProgram[] = [];
   for (const p of spec.programs) {
@@ -212,8 +235,7 @@ export function relocateObject(spec: BpfObjectSpec, opts: RelocateOptions = {}):
           if (ref.kind === "data") offset = ref.offset ?? 0;
           if (ref.kind === "kconfig") {
             name = ".kconfig";
-            const ext = externs.get(ref.name);
-            const o = opts.kconfigOffset?.(ref.name) ?? ext?.offset;
+            const o = kconfigOffset(ref.name);
             if (o === undefined)
               throw new RelocationError("ERR_EBPF_RELOCATION", `${ctx()}: unknown .kconfig offset`);
             offset = o;
@@ -246,7 +268,7 @@ export function relocateObject(spec: BpfObjectSpec, opts: RelocateOptions = {}):
               // libbpf's poison for an unresolved weak kfunc: fails only if reached.
               insn.src = 0;
               insn.offset = 0;
-              insn.imm = POISON_CALL_KFUNC_BASE + spec.externs.indexOf(ext);
+              insn.imm = POISON_CALL_KFUNC_BASE + externIndex(ext);
             } else {
               insn.src = 0;
               setConstant(insn, 0n);

@@ -2,16 +2,22 @@
 // identical xlated instructions (map ids normalised), with line info on the same instructions.
 // (c) our relocated programs run in the kernel (BPF_PROG_TEST_RUN) and compute the expected values.
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { release } from "node:os";
+import { gunzipSync } from "node:zlib";
+import { BtfKind } from "@ebpf/btf";
 import { loadKernelBtf } from "@ebpf/btf/node";
 import type { BpfObjectSpec } from "@ebpf/elf";
 import {
+  BpfAttachType,
+  BpfFlags,
   BpfMapType,
   BpfProgType,
   btfLoad,
   type Fd,
   LoadError,
   mapCreate,
+  mapFreeze,
   mapLookupElem,
   mapUpdateElem,
   progInfo,
@@ -24,11 +30,27 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   encodeFuncInfo,
   encodeInstructions,
+  encodeKconfig,
   encodeLineInfo,
+  fromBtf,
+  parseKernelConfig,
   poisonErrorFromLog,
   type RelocatedObject,
 } from "../src/index.js";
 import { expectedCoreKinds, fixupDatasecs, type LoadedObject, loadObject, relocate } from "./helpers.js";
+
+/** The running kernel's config plus LINUX_KERNEL_VERSION from uname, as libbpf computes them. */
+const kernelConfig = (() => {
+  let config: Map<string, string> | undefined;
+  return (name: string): string | undefined => {
+    if (name === "LINUX_KERNEL_VERSION") {
+      const [a, b, c] = release().split(/[.-]/).map(Number);
+      return String((a << 16) + (b << 8) + Math.min(c, 255));
+    }
+    config ??= parseKernelConfig(gunzipSync(readFileSync("/proc/config.gz")).toString("utf8"));
+    return config.get(name);
+  };
+})();
 
 interface XlatedInsn {
   disasm: string;
@@ -73,9 +95,17 @@ class OurLoad {
   readonly progs = new Map<string, Fd>();
   result!: RelocatedObject;
 
-  constructor(readonly obj: LoadedObject) {}
+  /**
+   * `withBtf` loads the object's BTF with func/line info. Objects with externs need libbpf's BTF
+   * sanitizing (extern VAR/FUNC linkage, .ksyms/.kconfig datasecs) before the kernel takes their BTF;
+   * that belongs to the loader, so they are loaded without BTF here.
+   */
+  constructor(
+    readonly obj: LoadedObject,
+    readonly withBtf = true,
+  ) {}
 
-  createMaps(spec: BpfObjectSpec) {
+  createMaps(spec: BpfObjectSpec, kernelConfig: (name: string) => string | undefined) {
     for (const m of spec.maps) {
       this.maps.set(
         m.name,
@@ -88,44 +118,72 @@ class OurLoad {
         }),
       );
     }
-    for (const d of spec.dataSections) {
+    // Data sections and .kconfig as libbpf makes them: one-element arrays, read-only ones frozen.
+    const data = spec.dataSections.map((d) => ({
+      name: d.name,
+      contents: d.contents,
+      readonly: d.kind === "rodata",
+    }));
+    if (spec.externs.some((e) => e.kind === "kconfig")) {
+      const contents = encodeKconfig(spec.externs, fromBtf(this.obj.btf), kernelConfig);
+      data.push({ name: ".kconfig", contents, readonly: true });
+    }
+    for (const d of data) {
       const fd = mapCreate({
         type: BpfMapType.ARRAY,
         keySize: 4,
-        valueSize: d.size,
+        valueSize: d.contents.length,
         maxEntries: 1,
         name: d.name.slice(0, 15),
+        flags: d.readonly ? BpfFlags.BPF_F_RDONLY_PROG : 0,
       });
       mapUpdateElem(fd, new Uint8Array(4), d.contents);
+      if (d.readonly) mapFreeze(fd);
       this.maps.set(d.name, fd);
     }
   }
 
   load(kernel: ReturnType<typeof loadKernelBtf>, names?: string[]) {
-    this.createMaps(this.obj.spec);
-    const btf = btfLoad({ btf: fixupDatasecs(this.obj.spec) });
-    this.maps.set("\0btf", btf);
-    this.result = relocate(this.obj, kernel, { mapValue: (n) => this.maps.get(n)?.raw });
+    this.createMaps(this.obj.spec, kernelConfig);
+    const btf = this.withBtf ? btfLoad({ btf: fixupDatasecs(this.obj.spec) }) : undefined;
+    if (btf) this.maps.set("\0btf", btf);
+    this.result = relocate(this.obj, kernel, {
+      mapValue: (n) => this.maps.get(n)?.raw,
+      ksym: (e) => {
+        const id = kernel.findIdsByName(e.name, e.kind === "kfunc" ? BtfKind.Func : BtfKind.Var)[0];
+        return id === undefined ? undefined : { btfId: id, fdArrayIndex: 0 };
+      },
+    });
     for (const p of this.result.programs) {
       if (names && !names.includes(p.name)) continue;
+      const ps = this.obj.spec.programs.find((x) => x.name === p.name)!;
+      const type = BpfProgType[ps.type.replace("BPF_PROG_TYPE_", "") as keyof typeof BpfProgType];
+      const attach = ps.expectedAttachType?.replace(/^BPF_/, "") as keyof typeof BpfAttachType | undefined;
+      const attachBtfId = ps.attachTo
+        ? kernel.findIdsByName(`btf_trace_${ps.attachTo}`, BtfKind.Typedef)[0]
+        : undefined;
       const logBuf = new Uint8Array(1 << 20);
       try {
         this.progs.set(
           p.name,
           progLoad({
-            type: BpfProgType.XDP,
+            type,
+            expectedAttachType: attach ? BpfAttachType[attach] : undefined,
+            attachBtfId,
             insns: encodeInstructions(p.instructions),
             license: "GPL",
             name: p.name,
             logBuf,
             logLevel: 1,
-            btfFd: btf,
-            funcInfo: encodeFuncInfo(p.funcInfo),
-            funcInfoCnt: p.funcInfo.length,
-            funcInfoRecSize: 8,
-            lineInfo: encodeLineInfo(p.lineInfo),
-            lineInfoCnt: p.lineInfo.length,
-            lineInfoRecSize: 16,
+            ...(btf && {
+              btfFd: btf,
+              funcInfo: encodeFuncInfo(p.funcInfo),
+              funcInfoCnt: p.funcInfo.length,
+              funcInfoRecSize: 8,
+              lineInfo: encodeLineInfo(p.lineInfo),
+              lineInfoCnt: p.lineInfo.length,
+              lineInfoRecSize: 16,
+            }),
           }),
         );
       } catch (e) {
@@ -165,11 +223,11 @@ describeKernel(
       for (const l of loads) l.close();
     });
 
-    for (const name of ["core_kinds", "reloc_link"]) {
+    for (const name of ["core_kinds", "reloc_link", "reloc_extern"]) {
       let ours: OurLoad;
       let theirs: Map<string, XlatedInsn[]>;
       beforeAll(() => {
-        ours = new OurLoad(loadObject(name));
+        ours = new OurLoad(loadObject(name), name !== "reloc_extern");
         loads.push(ours);
         ours.load(kernel);
         theirs = libbpfXlated(name);
@@ -182,19 +240,20 @@ describeKernel(
         }
       });
 
-      it(`${name}: our func_info and line_info land where libbpf's do`, () => {
-        const annotations = (insns: XlatedInsn[]) =>
-          insns.flatMap((i, k) =>
-            i.proto !== undefined || i.src !== undefined
-              ? [`${k} ${i.proto ?? ""} ; ${i.src?.trim() ?? ""}`]
-              : [],
-          );
-        for (const [prog, libbpf] of theirs) {
-          const p = ours.result.programs.find((x) => x.name === prog)!;
-          expect(p.funcInfo.length).toBe(libbpf.filter((i) => i.proto !== undefined).length);
-          expect({ prog, a: annotations(ours.xlated(prog)) }).toEqual({ prog, a: annotations(libbpf) });
-        }
-      });
+      if (name !== "reloc_extern")
+        it(`${name}: our func_info and line_info land where libbpf's do`, () => {
+          const annotations = (insns: XlatedInsn[]) =>
+            insns.flatMap((i, k) =>
+              i.proto !== undefined || i.src !== undefined
+                ? [`${k} ${i.proto ?? ""} ; ${i.src?.trim() ?? ""}`]
+                : [],
+            );
+          for (const [prog, libbpf] of theirs) {
+            const p = ours.result.programs.find((x) => x.name === prog)!;
+            expect(p.funcInfo.length).toBe(libbpf.filter((i) => i.proto !== undefined).length);
+            expect({ prog, a: annotations(ours.xlated(prog)) }).toEqual({ prog, a: annotations(libbpf) });
+          }
+        });
     }
 
     it("core_kinds: the kernel computes the expected values when our program runs", () => {
@@ -216,6 +275,19 @@ describeKernel(
       expect(l.run("link_other")).toBe(2);
       const bss = new DataView(l.mapValue(".bss", 0, 32).buffer);
       expect(bss.getBigUint64(8, true)).toBe(26n);
+    });
+
+    it("reloc_extern: kconfig values reach the program as libbpf lays them out", () => {
+      const l = loads[2];
+      const kcfg = l.mapValue(
+        ".kconfig",
+        0,
+        encodeKconfig(l.obj.spec.externs, fromBtf(l.obj.btf), kernelConfig).length,
+      );
+      expect(new DataView(kcfg.buffer).getUint32(12, true)).toBe(
+        Number(kernelConfig("LINUX_KERNEL_VERSION")),
+      );
+      expect(kcfg[16]).toBe(kernelConfig("CONFIG_BPF_SYSCALL") === "y" ? 1 : 0);
     });
 
     it("core_poison: the verifier rejects the poisoned instruction and the error explains it", () => {
