@@ -23,7 +23,11 @@ export interface BtfData {
   /** Word offset of each own type in `words` (index = id - startId). */
   offs: Uint32Array;
   /** This blob's string section (handed over to the Btf constructor, which empties this field). */
-  strings: Uint8Array;
+  strings: Uint8Array | undefined;
+  /** The string section as one string (one char per byte) when it is pure ASCII; then `strings` is unset. */
+  text: string | undefined;
+  /** Length of the string section in bytes. */
+  strLen: number;
   /** String offset where this blob's string section starts: 0, or the base's total for split BTF. */
   strStart: number;
   /** Header length of the input (kept so that marshalling reproduces it). */
@@ -31,10 +35,6 @@ export interface BtfData {
   /** Byte offset of the type section in the input: error messages name offsets in the input. */
   typeSectionOffset: number;
 }
-
-const EMPTY = new Uint8Array(0);
-const utf8 = new TextDecoder();
-const NON_ASCII = /[\u0080-\uffff]/;
 
 const VOID: BtfType = Object.freeze({ id: 0, kind: BtfKind.Void, name: "" });
 
@@ -72,13 +72,14 @@ export class Btf implements Iterable<BtfType> {
   readonly data: BtfData;
   readonly #words: Uint32Array;
   readonly #offs: Uint32Array;
-  /** The raw string section; dropped once `#text` holds it exactly (pure ASCII). */
-  #strings: Uint8Array | undefined;
-  /** The whole string section as one JS string (one char per byte), or null when it is not pure ASCII. */
-  #text: string | null | undefined;
+  /** The raw string section, when it is not pure ASCII. */
+  readonly #strings: Uint8Array | undefined;
+  /** The whole string section as one JS string (one char per byte) when it is pure ASCII. */
+  readonly #text: string | undefined;
   readonly #strLen: number;
   readonly #strStart: number;
-  readonly #cache: (BtfType | undefined)[];
+  /** Decoded types by index (id - startId), allocated on the first `typeById`. */
+  #cache: (BtfType | undefined)[] | undefined;
   #nameIndex: Map<string, number | number[]> | undefined;
   #stringIndex: Map<string, number> | undefined;
   #ptrSize = 0;
@@ -93,11 +94,9 @@ export class Btf implements Iterable<BtfType> {
     this.#words = data.words;
     this.#offs = data.offs;
     this.#strings = data.strings;
-    this.#strLen = data.strings.length;
+    this.#text = data.text;
+    this.#strLen = data.strLen;
     this.#strStart = data.strStart;
-    // The bytes live on in #strings (or #text); don't keep a second reference in `data`.
-    data.strings = EMPTY;
-    this.#cache = new Array(data.offs.length);
   }
 
   /** Alias of {@link Btf.count}. */
@@ -116,23 +115,6 @@ export class Btf implements Iterable<BtfType> {
     return new TextEncoder().encode(this.#text as string);
   }
 
-  /**
-   * Names are read by slicing one JS string holding the whole section: decoding it costs one TextDecoder
-   * call, and each name is then an indexOf + slice instead of a per-name decode. Only for pure-ASCII
-   * sections (so the raw bytes can be dropped and rebuilt exactly); otherwise names are decoded one by one.
-   */
-  #makeText(): string | null {
-    const bytes = this.#strings as Uint8Array;
-    const text = utf8.decode(bytes);
-    if (text.length === bytes.length && !NON_ASCII.test(text)) {
-      this.#text = text;
-      this.#strings = undefined;
-      return text;
-    }
-    this.#text = null;
-    return null;
-  }
-
   // ------------------------------------------------------------------------------------------------------
   // Types
 
@@ -143,10 +125,15 @@ export class Btf implements Iterable<BtfType> {
   typeById(id: number): BtfType {
     const i = id - this.startId;
     if (i >= 0 && i < this.#offs.length) {
-      const cached = this.#cache[i];
+      let cache = this.#cache;
+      if (cache === undefined) {
+        cache = new Array(this.#offs.length);
+        this.#cache = cache;
+      }
+      const cached = cache[i];
       if (cached !== undefined) return cached;
       const t = this.#decode(id, this.#offs[i]);
-      this.#cache[i] = t;
+      cache[i] = t;
       return t;
     }
     if (id === 0) return VOID;
@@ -195,8 +182,8 @@ export class Btf implements Iterable<BtfType> {
           "ERR_EBPF_BTF_TYPE_NOT_FOUND",
           `string offset ${offset} is past the string section`,
         );
-      const text = this.#text === undefined ? this.#makeText() : this.#text;
-      if (text !== null) return text.slice(local, text.indexOf("\0", local));
+      const text = this.#text;
+      if (text !== undefined) return text.slice(local, text.indexOf("\0", local));
       return decodeCString(this.#strings as Uint8Array, local);
     }
     if (this.base) return this.base.stringAt(offset);
@@ -214,8 +201,8 @@ export class Btf implements Iterable<BtfType> {
     if (!this.#stringIndex) {
       const map = new Map<string, number>();
       if (this.#strLen > 0) {
-        const text = this.#text === undefined ? this.#makeText() : this.#text;
-        if (text !== null) {
+        const text = this.#text;
+        if (text !== undefined) {
           let i = 0;
           for (const str of text.split("\0")) {
             if (!map.has(str)) map.set(str, this.#strStart + i);

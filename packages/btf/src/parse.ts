@@ -87,7 +87,11 @@ export function parseBtf(bytes: Uint8Array, options?: ParseBtfOptions): Btf {
       words[i] = ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
     }
   }
-  const strings = new Uint8Array(bytes.subarray(strStart, strStart + strLen));
+  // Strings are kept as one JS string when the section is pure ASCII (names are then sliced out of it, and
+  // the raw bytes can be rebuilt exactly), else as a copy of the bytes.
+  const section = bytes.subarray(strStart, strStart + strLen);
+  const text = asciiText(section);
+  const strings = text === undefined ? new Uint8Array(section) : undefined;
   const startId = base ? base.count : 1;
   const strBase = base ? base.stringsLength : 0;
 
@@ -105,10 +109,22 @@ export function parseBtf(bytes: Uint8Array, options?: ParseBtfOptions): Btf {
     words,
     offs,
     strings,
+    text,
+    strLen,
     strStart: strBase,
     hdrLen,
     typeSectionOffset: typeStart,
   });
+}
+
+const utf8 = new TextDecoder();
+
+/** The section decoded as one string when it is pure ASCII, else undefined. */
+function asciiText(section: Uint8Array): string | undefined {
+  const text = utf8.decode(section);
+  // Equal lengths leave only ASCII or lone invalid bytes (each one U+FFFD); a one-byte string cannot hold
+  // U+FFFD, so this indexOf is answered without a scan in the common case.
+  return text.length === section.length && text.indexOf("\ufffd") === -1 ? text : undefined;
 }
 
 function hex2(b: number): string {
