@@ -295,8 +295,24 @@ describe.each(["el", "eb"] as const)("%s", (endian) => {
         ["LINUX_KERNEL_VERSION", "kconfig", false],
         ["bpf_link_fops", "ksym", true],
         ["bpf_prog_active", "ksym", false],
+        ["bpf_task_acquire", "kfunc", true],
+        ["bpf_task_release", "kfunc", false],
       ]);
       expect(spec.externs.find((e) => e.name === "CONFIG_MISSING_THING")?.size).toBe(1);
+      const acquire = spec.externs.find((e) => e.name === "bpf_task_acquire");
+      expect(spec.btf?.typeById(acquire?.typeId as number).kind).toBe(BtfKind.Func);
+    });
+
+    it("describes kfunc calls symbolically", () => {
+      const user = spec.programs.find((p) => p.name === "kfunc_user");
+      expect(user?.type).toBe("BPF_PROG_TYPE_TRACING");
+      expect(user?.attachTo).toBe("task_newtask");
+      expect(user?.relocations.map((r) => [r.type, r.target.kind, r.target.name])).toEqual([
+        [10, "kfunc", "bpf_task_acquire"],
+        [10, "kfunc", "bpf_task_release"],
+      ]);
+      // Calls to externs are not bpf-to-bpf calls.
+      expect(user?.calls).toEqual([]);
     });
 
     it("describes data and extern references symbolically", () => {
@@ -331,6 +347,8 @@ describe.each(["el", "eb"] as const)("%s", (endian) => {
         ["LINUX_KERNEL_VERSION", "kconfig"],
         ["bpf_link_fops", "ksym"],
         ["bpf_prog_active", "ksym"],
+        ["bpf_task_acquire", "kfunc"], // called: a kfunc
+        ["bpf_task_release", "kfunc"],
       ]);
     });
   });

@@ -9,6 +9,7 @@ extern bool CONFIG_MISSING_THING __kconfig __weak;
 extern const int bpf_prog_active __ksym;
 extern const void bpf_link_fops __ksym __weak;
 extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym;
 
 volatile const __u32 ro_limit = 42;
 volatile const char ro_name[16] = "elf";
@@ -29,6 +30,16 @@ int data_user(void *ctx) {
   custom_value += static_counter;
   if (&bpf_link_fops)
     bss_total += bpf_prog_active;
+  return 0;
+}
+
+// kfunc calls: extern kernel functions (one weak), called with src_reg = BPF_PSEUDO_KFUNC_CALL.
+SEC("tp_btf/task_newtask")
+int kfunc_user(__u64 *ctx) {
+  struct task_struct *task = (struct task_struct *)ctx[0];
+  struct task_struct *acquired = bpf_task_acquire(task);
+  if (acquired)
+    bpf_task_release(acquired);
   return 0;
 }
 
