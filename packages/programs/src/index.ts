@@ -10,6 +10,7 @@ export {
   type CgroupAttachMode,
   type CgroupAttachOptions,
   CgroupDevice,
+  type CgroupHook,
   CgroupLsm,
   CgroupProgram,
   CgroupSkb,
@@ -18,6 +19,7 @@ export {
   CgroupSockopt,
   CgroupSysctl,
   type CgroupTarget,
+  cgroupAttachType,
   openCgroup,
   SockOps,
 } from "./attach/cgroup.js";

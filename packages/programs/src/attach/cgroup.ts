@@ -8,8 +8,35 @@ import { AttachError } from "../errors.js";
 import { CallbackLink, FdLink, type Link } from "../link.js";
 import { Program } from "../program.js";
 
-/** A cgroup: its path in the cgroup v2 hierarchy, or an open fd of its directory. */
-export type CgroupTarget = string | Fd;
+/**
+ * A cgroup: its path in the cgroup v2 hierarchy, or an open fd of its directory (an {@link Fd}, or a plain
+ * number such as `openSync(path, "r")` returns; either way the caller keeps ownership: attach dups it).
+ */
+export type CgroupTarget = string | Fd | number;
+
+/**
+ * A cgroup hook by name: a `BpfAttachType` name with or without `BPF_`/`CGROUP_` (`"CGROUP_INET_INGRESS"`,
+ * `"inet_ingress"`, `"sock_ops"`), or the cgroup_skb shorthands `"ingress"` and `"egress"`.
+ */
+export type CgroupHook = string;
+
+/** The `BpfAttachType` value of a hook name, or an AttachError listing the cgroup hooks. */
+export function cgroupAttachType(hook: CgroupHook): number {
+  const bare = hook
+    .toUpperCase()
+    .replace(/^BPF_/, "")
+    .replace(/^CGROUP_/, "");
+  const table = BpfAttachType as Record<string, number>;
+  for (const name of [`CGROUP_INET_${bare}`, `CGROUP_${bare}`, bare]) {
+    if (table[name] !== undefined) return table[name];
+  }
+  const known = Object.keys(table)
+    .filter((k) => k.startsWith("CGROUP_"))
+    .map((k) => k.slice(7).toLowerCase());
+  throw new AttachError(`unknown cgroup hook "${hook}" (one of: ingress, egress, ${known.join(", ")})`, {
+    code: "ERR_EBPF_ATTACH_TYPE",
+  });
+}
 
 /** How a PROG_ATTACH attachment shares the cgroup. */
 export type CgroupAttachMode = "multi" | "override" | "exclusive";
@@ -52,15 +79,23 @@ export abstract class CgroupProgram extends Program {
    * Attaches to a cgroup. Returns a bpf_link, or a PROG_ATTACH attachment where links are missing (or
    * with `legacy`): the latter stays in the kernel until the link's `detach()`/`close()`.
    */
-  attach(cgroup: CgroupTarget, options: CgroupAttachOptions = {}): Link {
+  attach(cgroup: CgroupTarget, hookOrOptions: CgroupHook | CgroupAttachOptions = {}): Link {
+    const options: CgroupAttachOptions =
+      typeof hookOrOptions === "string" ? { attachType: cgroupAttachType(hookOrOptions) } : hookOrOptions;
     const attachType = options.attachType ?? this.expectedAttachType;
     if (attachType === undefined)
       throw new AttachError(
         `program "${this.name}": say which cgroup hook (attachType) — it has no expected attach type`,
       );
-    const path = typeof cgroup === "string" ? cgroup : `fd ${cgroup.raw}`;
+    const path =
+      typeof cgroup === "string" ? cgroup : `fd ${typeof cgroup === "number" ? cgroup : cgroup.raw}`;
     const where = `${attachTypeName(attachType)} "${this.name}" on cgroup ${path}`;
-    const fd = typeof cgroup === "string" ? openCgroup(cgroup) : cgroup.dup();
+    const fd =
+      typeof cgroup === "string"
+        ? openCgroup(cgroup)
+        : typeof cgroup === "number"
+          ? new Fd(cgroup, "cgroup", () => {}).dup() // borrow the caller's fd, own a duplicate
+          : cgroup.dup();
     try {
       if (!options.legacy && !options.replace && haveBpfLinks()) {
         try {
