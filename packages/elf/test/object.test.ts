@@ -117,6 +117,34 @@ describe.each(["el", "eb"] as const)("%s", (endian) => {
     });
   });
 
+  describe("callbacks and weak subprograms", () => {
+    const spec = load("elf_callbacks", endian);
+
+    it("resolves a callback address (ld_imm64 of a static function) and a weak global call", () => {
+      const p = spec.programs[0];
+      expect(p.name).toBe("loop_user");
+      const add = spec.subprograms.find((f) => f.name === "add_index");
+      expect(p.relocations.map((r) => [r.type, r.symbol, r.target])).toEqual([
+        [1, ".text", { kind: "func", name: "add_index", section: ".text", offset: add?.offset }],
+        [10, "weak_scale", { kind: "func", name: "weak_scale", section: ".text", offset: 0 }],
+        [1, ".rodata", { kind: "data", name: ".rodata", section: ".rodata", offset: 0 }],
+      ]);
+      expect(p.subprograms).toEqual(["add_index", "weak_scale"]);
+      expect(spec.subprograms.map((f) => [f.name, f.linkage])).toEqual([
+        ["weak_scale", "weak"],
+        ["add_index", "local"],
+      ]);
+    });
+
+    it("keeps the bpf_printk format string as a static .rodata variable", () => {
+      const ro = spec.dataSections.find((d) => d.name === ".rodata");
+      expect(ro?.variables.map((v) => [v.name, v.offset, v.size, v.linkage])).toEqual([
+        ["loop_user.____fmt", 0, 7, "local"],
+      ]);
+      expect(new TextDecoder().decode(ro?.contents)).toBe("sum %d\0");
+    });
+  });
+
   describe("legacy maps", () => {
     it("reads struct bpf_map_def records, several per section", () => {
       const spec = load("elf_legacy_maps", endian);
