@@ -36,6 +36,15 @@ export default defineConfig({
       {
         test: { name: "tools", root: `${root}tools`, include: ["test/**/*.test.ts"] },
       },
+      {
+        resolve: { alias },
+        test: {
+          name: "examples",
+          root: `${root}examples`,
+          include: ["test/**/*.test.ts"],
+          testTimeout: 30_000,
+        },
+      },
     ],
   },
 });
