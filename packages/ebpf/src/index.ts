@@ -22,8 +22,11 @@
 export * as btf from "@ebpf/btf";
 export * as elf from "@ebpf/elf";
 export { EbpfError, ParseError } from "@ebpf/errors";
+// Both layers name something PerfEvent: the program class wins the plain name, the reader's event is renamed.
+export type { PerfEvent as PerfReaderEvent } from "@ebpf/maps";
 export * from "@ebpf/maps";
 export * from "@ebpf/programs";
+export { PerfEvent } from "@ebpf/programs";
 export * as relocate from "@ebpf/relocate";
 export * as sys from "@ebpf/sys";
 export { Ebpf } from "./ebpf.js";
