@@ -121,6 +121,32 @@ describe("BPF ring buffer consumer (fake ring)", () => {
     expect((e as ParseError).offset).toBe(0);
   });
 
+  it("drainBatch: one callback per batch with offsets/lengths, skipping discards, stopping at BUSY", () => {
+    const ring = new FakeBpfRing(4096);
+    const c = new RingBufferConsumer(ring.memory());
+    for (let i = 0; i < 5; i++) ring.write(u32(i), i === 2);
+    const busy = ring.reserve(u32(99));
+    ring.write(u32(5));
+    const batches: number[][] = [];
+    let posDuringCallback = -1;
+    const n = c.drainBatch((b) => {
+      posDuringCallback = ring.consumerPos();
+      batches.push(Array.from({ length: b.count }, (_, i) => b.view.getUint32(b.offsets[i]!, true)));
+      expect(Array.from(b.lengths.subarray(0, b.count))).toEqual(new Array(b.count).fill(4));
+    }, 2);
+    expect(n).toBe(4);
+    expect(batches).toEqual([
+      [0, 1],
+      [3, 4],
+    ]);
+    expect(posDuringCallback).toBe(32); // the second batch is not released to the producer until it returns
+    expect(ring.consumerPos()).toBe(5 * 16);
+    ring.commit(busy, 4);
+    batches.length = 0;
+    expect(c.drainBatch((b) => void batches.push([b.count]))).toBe(2);
+    expect(batches).toEqual([[2]]);
+  });
+
   it("refuses a data size that is not a power of two", () => {
     const ring = new FakeBpfRing(256);
     expect(() => new RingBufferConsumer({ ...ring.memory(), size: 300 })).toThrow(ParseError);
