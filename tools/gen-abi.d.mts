@@ -12,5 +12,5 @@ export declare const DEFAULT_OUT: string;
 export declare function fromEbpfBtf(btf: { count: number; typeById(id: number): unknown }): NormalisedType[];
 export declare function generateAbi(
   types: NormalisedType[],
-  options?: { kernelRelease?: string; source?: string },
+  options?: { kernelRelease?: string; source?: string; lenient?: boolean },
 ): string;
