@@ -28,11 +28,15 @@ import { objectPath } from "@ebpf/test-programs";
 import { describeKernel, needsTool } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
+  CALL,
   encodeFuncInfo,
   encodeInstructions,
   encodeKconfig,
   encodeLineInfo,
+  formatInstruction,
   fromBtf,
+  type Instruction,
+  LD_IMM64,
   parseKernelConfig,
   poisonErrorFromLog,
   type RelocatedObject,
@@ -56,10 +60,29 @@ interface XlatedInsn {
   disasm: string;
   src?: string;
   proto?: string;
+  opcodes: { code: string; src_reg: string; dst_reg: string; off: string[]; imm: string[] };
+}
+
+/** Rebuild the instruction bpftool shows from its `opcodes` field (little-endian bytes). */
+function fromOpcodes(o: XlatedInsn["opcodes"]): Instruction {
+  const b = (xs: string[]) => Uint8Array.from(xs.map((x) => Number.parseInt(x, 16)));
+  const off = new DataView(b(o.off).buffer).getInt16(0, true);
+  const imm = new DataView(b(o.imm).buffer);
+  const insn: Instruction = {
+    opcode: Number.parseInt(o.code, 16),
+    dst: Number.parseInt(o.dst_reg, 16),
+    src: Number.parseInt(o.src_reg, 16),
+    offset: off,
+    imm: imm.getInt32(0, true),
+  };
+  if (insn.opcode === LD_IMM64) insn.imm2 = imm.getInt32(8, true);
+  return insn;
 }
 
 function xlated(args: string[]): XlatedInsn[] {
-  return JSON.parse(execFileSync("bpftool", ["-j", "prog", "dump", "xlated", ...args], { encoding: "utf8" }));
+  return JSON.parse(
+    execFileSync("bpftool", ["-j", "prog", "dump", "xlated", ...args, "opcodes"], { encoding: "utf8" }),
+  );
 }
 
 /** Replace map ids with their order of first appearance, so two loads compare equal. */
@@ -255,6 +278,22 @@ describeKernel(
           }
         });
     }
+
+    it("our disassembler prints the kernel's xlated instructions exactly as bpftool does", () => {
+      let compared = 0;
+      for (const name of ["core_kinds", "reloc_link", "reloc_extern"]) {
+        for (const [, insns] of libbpfXlated(name)) {
+          for (const x of insns) {
+            const insn = fromOpcodes(x.opcodes);
+            // bpftool names calls after kernel symbols (helper addresses, jited subprograms).
+            if (insn.opcode === CALL) continue;
+            expect(formatInstruction(insn)).toBe(x.disasm);
+            compared++;
+          }
+        }
+      }
+      expect(compared).toBeGreaterThan(150);
+    });
 
     it("core_kinds: the kernel computes the expected values when our program runs", () => {
       const l = loads[0];
