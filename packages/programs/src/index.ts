@@ -23,8 +23,47 @@ export {
   openCgroup,
   SockOps,
 } from "./attach/cgroup.js";
+export { type ElfFunctionSymbol, readFunctionSymbols, symbolOffset } from "./attach/elf-symbols.js";
+export { Iter, type IterAttachOptions, IterLink } from "./attach/iter.js";
+export {
+  FlowDissector,
+  LircMode2,
+  Netfilter,
+  type NetfilterAttachOptions,
+  type NetnsTarget,
+  SkLookup,
+  SkMsg,
+  SkSkb,
+  type SkSkbKind,
+  SocketFilter,
+  Syscall,
+} from "./attach/misc.js";
 export { ifindexOf, type NetworkInterface } from "./attach/netdev.js";
+export { PerfEvent, type PerfEventAttachOptions } from "./attach/perf-event.js";
+export type { PerfAttachOptions } from "./attach/perf-link.js";
+export {
+  haveKprobes,
+  KProbe,
+  type KProbeAttachOptions,
+  KRetProbe,
+  UProbe,
+  type UProbeAttachOptions,
+  URetProbe,
+} from "./attach/probes.js";
 export { SchedClassifier, type TcAttachOptions, type TcxAnchor } from "./attach/tc.js";
+export { tracepointId } from "./attach/tracefs.js";
+export {
+  BtfTracePoint,
+  Extension,
+  FEntry,
+  FExit,
+  FModRet,
+  Lsm,
+  RawTracePoint,
+  TracePoint,
+  type TracePointAttachOptions,
+  Tracing,
+} from "./attach/tracing.js";
 export { Xdp, type XdpAttachOptions, type XdpMode } from "./attach/xdp.js";
 export { needsAttachTarget, resolveAttachTarget, targetBtfName } from "./attach-target.js";
 export { AttachError, VerifierError, type VerifierErrorDetails, type VerifierSourceLine } from "./errors.js";
@@ -40,5 +79,6 @@ export {
   type TestRunOptions,
   type TestRunResult,
 } from "./program.js";
+export { loadProgram, programClassFor } from "./registry.js";
 export type { ProgramBtf, ProgramLoadSpec } from "./spec.js";
 export { parseVerifierLog, type VerifierLogSummary } from "./verifier-log.js";

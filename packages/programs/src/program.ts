@@ -86,8 +86,8 @@ export class Program implements Disposable {
   readonly expectedAttachType: number | undefined;
   /** The attach target given at load (tracing, iter, lsm, ext). */
   readonly attachTo: string | undefined;
-  /** The kernel seam this program was loaded through. */
-  protected readonly sys: Syscalls;
+  /** The kernel seam this program was loaded through (the real kernel unless a fake was given). */
+  readonly sys: Syscalls;
   readonly #links = new Set<Link>();
   #pinnedAt: string | undefined;
 

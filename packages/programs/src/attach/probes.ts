@@ -1,0 +1,160 @@
+/**
+ * kprobes and uprobes, attached through probe events created in tracefs (`kprobe_events`,
+ * `uprobe_events`) and a perf event on them. Each attachment owns its probe event and removes it on
+ * detach.
+ */
+import { existsSync } from "node:fs";
+import { BpfProgType, type Fd, NotSupportedError, PerfTypeId } from "@ebpf/sys";
+import { AttachError } from "../errors.js";
+import { CallbackLink, type Link } from "../link.js";
+import { Program } from "../program.js";
+import { symbolOffset } from "./elf-symbols.js";
+import { attachPerfEvent } from "./perf-link.js";
+import { createProbeEvent, tracefsRoot } from "./tracefs.js";
+
+/** Options of {@link KProbe.attach}. */
+export interface KProbeAttachOptions {
+  /** Byte offset into the function (kprobes only). */
+  offset?: number;
+  /** Attach at return (a kretprobe); default: what the program was loaded as. */
+  retprobe?: boolean;
+  /** bpf_get_attach_cookie() value (5.15+). */
+  cookie?: bigint | number;
+}
+
+/** Whether this kernel has kprobes (CONFIG_KPROBES): the PMU or the tracefs interface. */
+export function haveKprobes(): boolean {
+  if (existsSync("/sys/bus/event_source/devices/kprobe/type")) return true;
+  try {
+    return existsSync(`${tracefsRoot()}/kprobe_events`);
+  } catch {
+    return false;
+  }
+}
+
+/** A kprobe or kretprobe program (`kprobe/<func>`, `kretprobe/<func>`). */
+export class KProbe extends Program {
+  static readonly programTypes: readonly number[] = [BpfProgType.KPROBE];
+
+  /**
+   * Attaches to kernel function `func`.
+   * @throws NotSupportedError when the kernel was built without kprobes
+   */
+  attach(func: string, options: KProbeAttachOptions = {}): Link {
+    if (!haveKprobes())
+      throw new NotSupportedError({ feature: "kprobes (CONFIG_KPROBES: no kprobe PMU, no kprobe_events)" });
+    if (!/^[A-Za-z0-9_.]+$/.test(func))
+      throw new AttachError(`invalid kernel function name ${JSON.stringify(func)}`, {
+        code: "ERR_EBPF_ATTACH_TARGET",
+      });
+    const ret = options.retprobe ?? this instanceof KRetProbe;
+    const target = options.offset ? `${func}+${options.offset}` : func;
+    const probe = createProbeEvent("kprobe", ret, target);
+    const what = `${ret ? "kretprobe" : "kprobe"} ${target} "${this.name}"`;
+    return this.adopt(attachProbe(this, probe, what, -1, options.cookie));
+  }
+}
+
+/** A kretprobe program. */
+export class KRetProbe extends KProbe {}
+
+/** Options of {@link UProbe.attach}. */
+export interface UProbeAttachOptions {
+  /** Function symbol to probe (from `.symtab`, else `.dynsym`). */
+  symbol?: string;
+  /** File offset to probe; with `symbol`, an offset into that function. */
+  offset?: number;
+  /** Only fire for this process (default: every process running the binary). */
+  pid?: number;
+  /** Attach at return (a uretprobe); default: what the program was loaded as. */
+  retprobe?: boolean;
+  /** bpf_get_attach_cookie() value (5.15+). */
+  cookie?: bigint | number;
+}
+
+/**
+ * A uprobe or uretprobe program (`uprobe/...`, `uretprobe/...`).
+ *
+ * @example
+ * ```ts
+ * using prog = UProbe.load(spec);
+ * using link = prog.attach("/usr/lib/x86_64-linux-gnu/libc.so.6", { symbol: "malloc", pid: 1234 });
+ * ```
+ */
+export class UProbe extends Program {
+  static readonly programTypes: readonly number[] = [BpfProgType.KPROBE];
+
+  /** Attaches to a function of the binary or library at `path`. */
+  attach(path: string, options: UProbeAttachOptions = {}): Link {
+    if (!path.startsWith("/") || /\s/.test(path))
+      throw new AttachError(`uprobe path must be absolute without spaces: ${JSON.stringify(path)}`, {
+        code: "ERR_EBPF_ATTACH_TARGET",
+      });
+    if (options.symbol === undefined && options.offset === undefined)
+      throw new AttachError("uprobe needs a symbol or an offset", { code: "ERR_EBPF_ATTACH_TARGET" });
+    const offset =
+      options.symbol !== undefined
+        ? symbolOffset(path, options.symbol, options.offset ?? 0)
+        : (options.offset ?? 0);
+    const ret = options.retprobe ?? this instanceof URetProbe;
+    const probe = createProbeEvent("uprobe", ret, `${path}:0x${offset.toString(16)}`);
+    const what = `${ret ? "uretprobe" : "uprobe"} ${path}:${options.symbol ?? ""}+0x${offset.toString(16)}`;
+    return this.adopt(
+      attachProbe(
+        this,
+        probe,
+        `${what}${options.pid ? ` pid ${options.pid}` : ""} "${this.name}"`,
+        options.pid ?? -1,
+        options.cookie,
+      ),
+    );
+  }
+
+  /**
+   * Attaches to several functions of one binary: one uprobe each, grouped into one link (what the
+   * uprobe_multi link does in one call on 6.6+).
+   */
+  attachMulti(
+    path: string,
+    symbols: readonly string[],
+    options: Omit<UProbeAttachOptions, "symbol"> = {},
+  ): Link {
+    const links: Link[] = [];
+    try {
+      for (const symbol of symbols) links.push(this.attach(path, { ...options, symbol }));
+    } catch (e) {
+      for (const l of links) l.detach();
+      throw e;
+    }
+    for (const l of links) this.forgetLink(l);
+    return this.adopt(
+      new CallbackLink(`uprobe.multi ${path} [${symbols.join(", ")}] "${this.name}"`, () => {
+        for (const l of links) l.detach();
+      }),
+    );
+  }
+}
+
+/** A uretprobe program. */
+export class URetProbe extends UProbe {}
+
+function attachProbe(
+  prog: Program,
+  probe: { id: number; remove: () => void },
+  description: string,
+  pid: number,
+  cookie?: bigint | number,
+): Link {
+  let event: Fd;
+  try {
+    event = prog.sys.perfEventOpen({
+      attr: { type: PerfTypeId.TRACEPOINT, config: probe.id, sample_period: 1, wakeup_events: 1 },
+      pid,
+      cpu: pid === -1 ? 0 : -1,
+    });
+  } catch (e) {
+    probe.remove();
+    throw e;
+  }
+  return attachPerfEvent(prog.sys, prog.fd, event, description, { cookie, cleanup: probe.remove });
+}
