@@ -13,6 +13,7 @@ import {
   describePoison,
 } from "./core/relocator.js";
 import type { CoreBtf } from "./core/types.js";
+import { formatInstruction } from "./disasm.js";
 import { type Instruction, setConstant, slots } from "./instruction.js";
 import { type KconfigLayout, kconfigLayout } from "./kconfig.js";
 import {
@@ -219,7 +220,8 @@ export function relocateObject(spec: BpfObjectSpec, opts: RelocateOptions = {}):
       if (poison) poisoned.push({ slot: here, poison });
       const ref = insn.reference;
       if (!ref) continue;
-      const ctx = () => `program "${p.name}": instruction ${here} (${ref.kind} "${ref.name}")`;
+      const ctx = () =>
+        `program "${p.name}": instruction ${here} \`${formatInstruction(insn)}\` (${ref.kind} "${ref.name}")`;
       switch (ref.kind) {
         case "map":
         case "data":

@@ -58,3 +58,19 @@ describe.runIf(existsSync("/sys/kernel/btf/vmlinux"))("CO-RE kinds against the r
     expect(missing.newVal).toBe(0n);
   });
 });
+
+describe.runIf(existsSync("/sys/kernel/btf/vmlinux"))("strict mode", () => {
+  it("throws on a poisoned relocation, naming function, relocation, type path and source line", () => {
+    const obj = loadObject("core_poison");
+    let err: unknown;
+    try {
+      relocate(obj, loadKernelBtf(), { strict: true });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: "ERR_EBPF_CORE_POISONED" });
+    expect((err as Error).message).toMatch(
+      /function "core_poisoned": CO-RE relocation #0 \(byte_off \[\d+\] struct task_struct___poison\.field_the_kernel_lacks \(0:1 @ offset 4\)\): no match in the target BTF at .*core_poison\.bpf\.c:\d+/,
+    );
+  });
+});
