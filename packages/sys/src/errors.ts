@@ -174,5 +174,7 @@ export function hintFor(syscall: string, command: string | undefined, errno: num
   if (errno === Errno.ENOMEM && syscall === "bpf" && kernelBefore511())
     return "kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK: raise it";
   if (errno === Errno.ENOSYS) return `the kernel does not have the ${syscall} system call`;
+  if (errno === Errno.ENOTSUPP || errno === Errno.EOPNOTSUPP)
+    return "this kernel does not support the operation for this object type (probe the feature first)";
   return undefined;
 }

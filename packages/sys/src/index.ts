@@ -95,4 +95,5 @@ export {
   resetProbeCache,
 } from "./probes.js";
 export * from "./prog.js";
+export { SocketOptions, setSockOptInt } from "./socket.js";
 export { type ElemOps, kernelSyscalls, type MappedRegion, type Syscalls } from "./syscalls.js";

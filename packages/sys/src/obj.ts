@@ -214,17 +214,26 @@ export interface BtfInfo {
   raw: Uint8Array;
 }
 
-/** OBJ_GET_INFO_BY_FD on a BTF object; with `withName` also reads its name (e.g. "vmlinux", a module). */
+/**
+ * OBJ_GET_INFO_BY_FD on a BTF object; with `withName` also reads its name (e.g. "vmlinux", a module).
+ * Kernels before 5.11 have no name fields: the name is then "" (and `kernelBtf` false).
+ */
 export function btfInfo(fd: Fd | number, withName = true): BtfInfo {
-  const raw = new Uint8Array(BpfBtfInfo.byteSize);
-  const name = new Uint8Array(withName ? 64 : 0);
-  const v = dv(raw);
   const f = BpfBtfInfo.fields;
+  const raw = new Uint8Array(BpfBtfInfo.byteSize);
+  const v = dv(raw);
+  const name = new Uint8Array(withName ? 64 : 0);
   if (withName) {
     v.setBigUint64(f.name.offset, BigInt(addressOf(name)), true);
     v.setUint32(f.name_len.offset, name.byteLength, true);
   }
-  objGetInfoByFd(fd, raw);
+  try {
+    objGetInfoByFd(fd, raw);
+  } catch (e) {
+    // E2BIG: a kernel without the name fields refuses the non-zero tail; ask again without them.
+    if (!(withName && e instanceof SyscallError && e.errno === Errno.E2BIG)) throw e;
+    return btfInfo(fd, false);
+  }
   const end = name.indexOf(0);
   return {
     id: get(v, f.id),

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { describeKernel, needsTool } from "@ebpf/testing";
+import { describeKernel, needsTool, type Requirement } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   BpfDefines,
@@ -21,6 +21,18 @@ import {
   xdpQuery,
 } from "../src/index.js";
 import { returnImm } from "./asm.js";
+
+/** veth devices can be created (the module may be missing in a minimal VM). */
+const needsVeth: Requirement = () => {
+  const name = `sysq${process.pid % 100000}`;
+  try {
+    execFileSync("ip", ["link", "add", name, "type", "veth", "peer", "name", `${name}p`], { stdio: "pipe" });
+    execFileSync("ip", ["link", "del", name], { stdio: "pipe" });
+    return undefined;
+  } catch (e) {
+    return `cannot create a veth pair: ${String((e as { stderr?: unknown }).stderr ?? e).trim()}`;
+  }
+};
 
 describeKernel(
   "rtnetlink XDP and TC attach",
@@ -96,4 +108,5 @@ describeKernel(
     });
   },
   needsTool("ip"),
+  needsVeth,
 );
