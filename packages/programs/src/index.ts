@@ -33,9 +33,11 @@ export {
   type NetnsTarget,
   SkLookup,
   SkMsg,
+  SkReuseport,
   SkSkb,
   type SkSkbKind,
   SocketFilter,
+  type SocketTarget,
   Syscall,
 } from "./attach/misc.js";
 export { ifindexOf, type NetworkInterface } from "./attach/netdev.js";

@@ -4,7 +4,15 @@
  * test run, close.
  */
 import { unlinkSync } from "node:fs";
-import { Errno, type Fd, kernelSyscalls, type ProgInfo, SyscallError, type Syscalls } from "@ebpf/sys";
+import {
+  BpfProgType,
+  Errno,
+  type Fd,
+  kernelSyscalls,
+  type ProgInfo,
+  SyscallError,
+  type Syscalls,
+} from "@ebpf/sys";
 import { resolveAttachTarget } from "./attach-target.js";
 import { AttachError } from "./errors.js";
 import type { Link } from "./link.js";
@@ -194,6 +202,7 @@ export class Program implements Disposable {
    * ```
    */
   testRun(options: TestRunOptions = {}): TestRunResult {
+    if (this.type === BpfProgType.SYSCALL) return this.#runSyscall(options);
     const data = options.data;
     let outSize = options.dataOutSize ?? (data ? data.byteLength + 256 : 0);
     const ctxOut = options.ctx ? new Uint8Array(options.ctx.byteLength) : undefined;
@@ -233,6 +242,13 @@ export class Program implements Disposable {
         throw e;
       }
     }
+  }
+
+  /** Syscall programs take only a context, which the kernel writes back in place (no ctx_out, no repeat). */
+  #runSyscall(options: TestRunOptions): TestRunResult {
+    const ctx = options.ctx ? options.ctx.slice() : undefined;
+    const r = this.sys.progTestRun({ progFd: this.fd, ctxIn: ctx, flags: options.flags, cpu: options.cpu });
+    return { retval: r.retval | 0, duration: r.duration, dataOut: new Uint8Array(0), ctxOut: ctx };
   }
 
   /** @internal Registers a link made by this program, closed with it. */

@@ -17,6 +17,7 @@ import {
   Netfilter,
   SkLookup,
   SkMsg,
+  SkReuseport,
   SkSkb,
   SocketFilter,
   Syscall,
@@ -54,6 +55,7 @@ const BY_TYPE = new Map<number, ProgramClass<Program>>([
   [BpfProgType.EXT, ExtensionProgram],
   [BpfProgType.LSM, Lsm],
   [BpfProgType.SK_LOOKUP, SkLookup],
+  [BpfProgType.SK_REUSEPORT, SkReuseport],
   [BpfProgType.SYSCALL, Syscall],
   [BpfProgType.NETFILTER, Netfilter],
 ]);

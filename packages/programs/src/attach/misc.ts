@@ -3,7 +3,7 @@
  * flow_dissector), netfilter hooks, lirc, and the types with no attach point (syscall).
  */
 import { openSync } from "node:fs";
-import { BpfAttachType, BpfProgType, Errno, Fd, SyscallError } from "@ebpf/sys";
+import { BpfAttachType, BpfProgType, Errno, Fd, SocketOptions, SyscallError, setSockOptInt } from "@ebpf/sys";
 import { AttachError } from "../errors.js";
 import { CallbackLink, FdLink, type Link } from "../link.js";
 import { Program } from "../program.js";
@@ -130,7 +130,10 @@ export interface NetfilterAttachOptions {
   flags?: number;
 }
 
-/** `netfilter`: a netfilter hook function (6.4+); return NF_ACCEPT (1) or NF_DROP (0). */
+/**
+ * `netfilter`: a netfilter hook function (6.4+; load with expected attach type NETFILTER); returns
+ * NF_ACCEPT (1) or NF_DROP (0).
+ */
 export class Netfilter extends Program {
   static readonly programTypes: readonly number[] = [BpfProgType.NETFILTER];
 
@@ -172,7 +175,58 @@ export class Syscall extends Program {
   static readonly programTypes: readonly number[] = [BpfProgType.SYSCALL];
 }
 
-/** `socket`: a socket filter (`SO_ATTACH_BPF`), and any program that is only test-run. */
+/** A socket: an fd number (e.g. a Node socket's `_handle.fd`) or an owned {@link Fd}. */
+export type SocketTarget = number | Fd;
+
+const sockFd = (s: SocketTarget) => (typeof s === "number" ? s : s.raw);
+
+/** setsockopt-based attachment: undone by the detach option; a closed socket has nothing left to undo. */
+function socketLink(prog: Program, socket: SocketTarget, attach: number, detach: number, what: string): Link {
+  const fd = sockFd(socket);
+  setSockOptInt(fd, SocketOptions.SOL_SOCKET, attach, prog.fd.raw);
+  return new CallbackLink(`${what} "${prog.name}" on socket fd ${fd}`, () => {
+    try {
+      setSockOptInt(fd, SocketOptions.SOL_SOCKET, detach, 0);
+    } catch (e) {
+      if (!(e instanceof SyscallError && (e.errno === Errno.EBADF || e.errno === Errno.ENOENT))) throw e;
+    }
+  });
+}
+
+/**
+ * `socket`: a socket filter (SO_ATTACH_BPF): returns how many bytes of each packet the socket keeps
+ * (0 drops it). Also the type for programs that are only test-run.
+ *
+ * @example
+ * ```ts
+ * using link = prog.attach(sock._handle.fd);
+ * ```
+ */
 export class SocketFilter extends Program {
   static readonly programTypes: readonly number[] = [BpfProgType.SOCKET_FILTER];
+
+  /** Filters the packets a socket receives. The filter lives as long as the socket, or until detach. */
+  attach(socket: SocketTarget): Link {
+    return this.adopt(
+      socketLink(this, socket, SocketOptions.SO_ATTACH_BPF, SocketOptions.SO_DETACH_BPF, "socket filter"),
+    );
+  }
+}
+
+/** `sk_reuseport`: picks the socket of a SO_REUSEPORT group (SO_ATTACH_REUSEPORT_EBPF). */
+export class SkReuseport extends Program {
+  static readonly programTypes: readonly number[] = [BpfProgType.SK_REUSEPORT];
+
+  /** Attaches to the reuseport group of `socket`. */
+  attach(socket: SocketTarget): Link {
+    return this.adopt(
+      socketLink(
+        this,
+        socket,
+        SocketOptions.SO_ATTACH_REUSEPORT_EBPF,
+        SocketOptions.SO_DETACH_REUSEPORT_BPF,
+        "sk_reuseport",
+      ),
+    );
+  }
 }
