@@ -29,6 +29,11 @@ import {
 } from "../src/index.js";
 import { addImm, call, concat, exit, insn, ldMapFd, movImm, movReg, stW } from "./asm.js";
 
+/** Polls `cond` every 5 ms for up to 5 s (the machine may be loaded). */
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+}
+
 /** A program that does bpf_ringbuf_output(ring, &u64(0x1234), 8, 0) and returns 2. */
 function ringbufProgram(ringFd: number): Uint8Array {
   return concat(
@@ -94,10 +99,11 @@ describeKernel("mmap, epoll and the poller", () => {
     });
     expect(poller.waiting).toBe(true);
     eventfdWrite(ev, 3);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => calls === 1);
+    await new Promise((r) => setTimeout(r, 20));
     expect(calls).toBe(1);
     reg.unregister();
-    for (let i = 0; i < 100 && poller.waiting; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => !poller.waiting);
     expect(poller.waiting).toBe(false);
     expect(poller.size).toBe(0);
   });
@@ -113,9 +119,9 @@ describeKernel("mmap, epoll and the poller", () => {
       if (calls === 1) throw new Error("boom");
     });
     eventfdWrite(ev);
-    await new Promise((r) => setTimeout(r, 30));
+    await waitFor(() => calls === 1);
     eventfdWrite(ev);
-    await new Promise((r) => setTimeout(r, 30));
+    await waitFor(() => calls === 2);
     expect(calls).toBe(2);
     expect(errors).toHaveLength(1);
     await poller.close();
