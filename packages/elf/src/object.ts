@@ -7,6 +7,7 @@ import { dataSectionKind, guessExternKind, readDataSection, readExterns } from "
 import { readElf, SHT, sectionData } from "./elf-reader.js";
 import { readFunctions, type TargetContext } from "./functions.js";
 import { isLegacyMapSection, readLegacyMaps } from "./legacy-maps.js";
+import { isStructOpsSection, readStructOps } from "./struct-ops.js";
 import type { BpfObjectSpec, DataSectionSpec, ElfSection, MapSpec, ParseOptions } from "./types.js";
 
 /**
@@ -32,6 +33,7 @@ export function parseBpfObject(bytes: Uint8Array, options: ParseOptions = {}): B
   let btfExtBytes: Uint8Array | undefined;
   let btfMapsSection: ElfSection | undefined;
   const legacyMapSections: ElfSection[] = [];
+  const structOpsSections: ElfSection[] = [];
   const dataSections: [ElfSection, DataSectionSpec["kind"]][] = [];
   const sectionKinds = new Map<number, "map" | "data">();
 
@@ -57,6 +59,8 @@ export function parseBpfObject(bytes: Uint8Array, options: ParseOptions = {}): B
     } else if (s.name === ".maps") {
       btfMapsSection = s;
       sectionKinds.set(s.index, "map");
+    } else if (isStructOpsSection(s.name) && s.type === SHT.PROGBITS) {
+      structOpsSections.push(s);
     } else if (isLegacyMapSection(s.name) && (s.type === SHT.PROGBITS || s.type === SHT.NOBITS)) {
       legacyMapSections.push(s);
       sectionKinds.set(s.index, "map");
@@ -100,6 +104,7 @@ export function parseBpfObject(bytes: Uint8Array, options: ParseOptions = {}): B
     programs,
     subprograms,
     maps,
+    structOps: facts ? structOpsSections.flatMap((s) => readStructOps(elf, s, facts)) : [],
     dataSections: dataSections.map(([s, kind]) => readDataSection(elf, s, kind, facts?.datasecs.get(s.name))),
     externs: readExterns(elf, facts?.externs, called),
     license,

@@ -283,6 +283,46 @@ export interface MapSpec {
   iproute2?: { id: number; innerId: number; innerIndex: number };
 }
 
+/** A function-pointer member of a struct_ops map, set to a program. */
+export interface StructOpsFunction {
+  /** Member name in the struct (`"ssthresh"`). */
+  member: string;
+  /** Byte offset of the member in the struct. */
+  offset: number;
+  /** Name of the program stored there. */
+  program: string;
+}
+
+/**
+ * A `BPF_MAP_TYPE_STRUCT_OPS` map from `.struct_ops` / `.struct_ops.link` (e.g. a TCP congestion control).
+ * Kept apart from {@link MapSpec} because loading one needs the kernel's `bpf_struct_ops_<name>` value type.
+ *
+ * @example
+ * ```ts
+ * for (const f of spec.structOps[0].functions) console.log(f.member, "→", f.program);
+ * ```
+ */
+export interface StructOpsMapSpec {
+  /** Variable name (the map name). */
+  name: string;
+  /** `.struct_ops` or `.struct_ops.link` (or another `.struct_ops.*`). */
+  sectionName: string;
+  /** Byte offset within the section. */
+  offset: number;
+  /** Size of the variable in bytes (the object's view of the struct). */
+  size: number;
+  /** Struct name, e.g. `"tcp_congestion_ops"`. */
+  typeName: string;
+  /** BTF id of the struct in the object's BTF. */
+  typeId: number;
+  /** Map flags: `BPF_F_LINK` (8192) for `.struct_ops.link`. */
+  flags: number;
+  /** The initial struct contents (a copy, object byte order; function pointers are zero). */
+  data: Uint8Array;
+  /** Function-pointer members set to programs, by offset. */
+  functions: StructOpsFunction[];
+}
+
 /** A variable inside a data section. */
 export interface VariableSpec {
   /** Symbol name. */
@@ -358,6 +398,8 @@ export interface BpfObjectSpec {
   subprograms: FunctionSpec[];
   /** Map definitions (legacy and BTF). */
   maps: MapSpec[];
+  /** struct_ops maps (need BTF; empty when `parseBtf` is false). */
+  structOps: StructOpsMapSpec[];
   /** Global data sections. */
   dataSections: DataSectionSpec[];
   /** `.kconfig` and `.ksyms` externs. */

@@ -227,6 +227,7 @@ describe.each(objects)("%s", (file) => {
             })),
             subprograms: s.subprograms.map(fn),
             maps: s.maps,
+            structOps: s.structOps.map(({ data, ...rest }) => rest),
             dataSections: s.dataSections.map(({ contents, ...rest }) => rest),
             externs: s.externs,
             license: s.license,

@@ -145,6 +145,44 @@ describe.each(["el", "eb"] as const)("%s", (endian) => {
     });
   });
 
+  describe("struct_ops maps", () => {
+    const spec = load("elf_struct_ops", endian);
+
+    it("reads .struct_ops and .struct_ops.link variables with their program members", () => {
+      expect(spec.structOps.map((m) => [m.name, m.sectionName, m.typeName, m.flags, m.size])).toEqual([
+        ["elf_cc", ".struct_ops", "tcp_congestion_ops", 0, 192],
+        ["elf_cc_link", ".struct_ops.link", "tcp_congestion_ops", 8192, 192],
+      ]);
+      expect(spec.structOps[0].functions.map((f) => [f.member, f.program])).toEqual([
+        ["ssthresh", "elf_ssthresh"],
+        ["cong_avoid", "elf_cong_avoid"],
+        ["undo_cwnd", "elf_undo_cwnd"],
+        ["init", "elf_init"],
+      ]);
+      expect(spec.structOps[1].functions.map((f) => f.member)).toEqual([
+        "ssthresh",
+        "cong_avoid",
+        "undo_cwnd",
+      ]);
+      // The name member holds the initial string; the flags member of the link variant is 1.
+      const btf = spec.btf;
+      const struct = btf?.typeById(spec.structOps[0].typeId);
+      const name = struct && "members" in struct ? struct.members.find((m) => m.name === "name") : undefined;
+      const at = (name?.bitOffset ?? 0) / 8;
+      expect(new TextDecoder().decode(spec.structOps[0].data.subarray(at, at + 6))).toBe("elf_cc");
+      expect(spec.maps).toEqual([]);
+    });
+
+    it("types the struct_ops programs, .s ones sleepable", () => {
+      expect(spec.programs.map((p) => [p.name, p.type, p.sleepable])).toEqual([
+        ["elf_init", "BPF_PROG_TYPE_STRUCT_OPS", false],
+        ["elf_ssthresh", "BPF_PROG_TYPE_STRUCT_OPS", false],
+        ["elf_undo_cwnd", "BPF_PROG_TYPE_STRUCT_OPS", false],
+        ["elf_cong_avoid", "BPF_PROG_TYPE_STRUCT_OPS", true],
+      ]);
+    });
+  });
+
   describe("legacy maps", () => {
     it("reads struct bpf_map_def records, several per section", () => {
       const spec = load("elf_legacy_maps", endian);
