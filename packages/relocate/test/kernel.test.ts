@@ -329,6 +329,20 @@ describeKernel(
       expect(kcfg[16]).toBe(kernelConfig("CONFIG_BPF_SYSCALL") === "y" ? 1 : 0);
     });
 
+    it("reloc_sections: calls and callbacks across executable sections link and run", () => {
+      const l = new OurLoad(loadObject("reloc_sections"));
+      loads.push(l);
+      l.load(kernel, ["sections_main"]);
+      expect(l.result.programs.find((p) => p.name === "sections_main")?.subprograms).toEqual([
+        "sum_cb",
+        "plus_twice",
+        "twice",
+      ]);
+      expect(l.run("sections_main")).toBe(2);
+      const v = new DataView(l.mapValue(".bss", 0, 16).buffer);
+      expect([v.getBigUint64(0, true), v.getBigUint64(8, true)]).toEqual([6n, 41n]);
+    });
+
     it("core_poison: the verifier rejects the poisoned instruction and the error explains it", () => {
       const l = new OurLoad(loadObject("core_poison"));
       loads.push(l);
