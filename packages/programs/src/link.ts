@@ -11,10 +11,11 @@ import { unlinkSync } from "node:fs";
 import {
   BpfFlags,
   BpfLinkType,
+  Errno,
   type Fd,
   kernelSyscalls,
   type LinkInfo,
-  linkDetach,
+  SyscallError,
   type Syscalls,
 } from "@ebpf/sys";
 import type { Program } from "./program.js";
@@ -164,8 +165,11 @@ export class FdLink extends Link {
 
   protected doDetach(): void {
     // Detach explicitly so a pinned link (or a dup of the fd elsewhere) stops too, then drop the pin.
+    // Some link types (raw_tp, tracing) have no LINK_DETACH: removing the pin and our fd releases them.
     try {
-      if (this.#pinnedAt !== undefined) linkDetach(this.fd);
+      if (this.#pinnedAt !== undefined) this.#sys.linkDetach(this.fd);
+    } catch (e) {
+      if (!(e instanceof SyscallError && (e.errno === Errno.EOPNOTSUPP || e.errno === Errno.EINVAL))) throw e;
     } finally {
       this.unpin();
       this.fd.close();

@@ -123,7 +123,8 @@ export function loadProgramFd(
       failure = e;
     }
     if (failure.errno !== Errno.ENOSPC || size >= maxLog) break;
-    size = Math.min(maxLog, Math.max(size * 4, failure.logTrueSize + 1));
+    // log_true_size (6.4+, counting the NUL) is exactly what is needed; older kernels make us guess.
+    size = Math.min(maxLog, failure.logTrueSize > size ? failure.logTrueSize : size * 4);
   }
   const truncated = failure.errno === Errno.ENOSPC;
   const log = failure.log;
