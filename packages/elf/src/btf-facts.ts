@@ -291,6 +291,10 @@ function parseMapDefinition(
       if (spec.valueSize !== 0 && spec.valueSize !== 4)
         fieldError(where, name, "value_size", "4 for a map-in-map", String(spec.valueSize));
       spec.valueSize = 4;
+      // libbpf allows one level: an inner map cannot itself hold maps (also stops self-reference loops).
+      if (name.endsWith(".inner")) {
+        fieldError(where, name, "values", "no nested map-in-map inside an inner map", "found one");
+      }
       spec.innerMap = parseMapDefinition(btf, `${name}.inner`, ptr.type, where, sectionName, offset).spec;
     } else if (spec.type === PROG_ARRAY) {
       if (target.kind !== BtfKind.FuncProto)

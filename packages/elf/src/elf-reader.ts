@@ -35,6 +35,12 @@ const RELA_SIZE = 24;
 /**
  * A bounds-checked little/big-endian reader over a byte array. Every accessor takes a description of what
  * is being read, used in the {@link ParseError} when the read would leave the buffer.
+ *
+ * @example
+ * ```ts
+ * const r = new ByteReader(bytes, true);
+ * r.u16(18, "e_machine"); // 247, or ParseError "ELF: at offset 18 (0x12): expected e_machine, ..."
+ * ```
  */
 export class ByteReader {
   readonly bytes: Uint8Array;
@@ -130,7 +136,15 @@ export class ByteReader {
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
-/** A string table (`.strtab`, `.shstrtab`) with bounds-checked, NUL-terminated lookups. */
+/**
+ * A string table (`.strtab`, `.shstrtab`) with bounds-checked, NUL-terminated lookups (cached).
+ *
+ * @example
+ * ```ts
+ * const names = new StringTable(sectionData(reader, strtab), strtab.offset, ".strtab");
+ * names.get(symbolNameOffset, "name of symbol", 3);
+ * ```
+ */
 export class StringTable {
   private readonly cache = new Map<number, string>();
   constructor(
@@ -269,7 +283,15 @@ function stringTableOf(r: ByteReader, s: ElfSection, what: string): StringTable 
   return new StringTable(r.slice(s.offset, s.size, `${what} contents`), s.offset, what);
 }
 
-/** Contents of a section (empty for `SHT_NOBITS`). Bounds-checked. */
+/**
+ * Contents of a section (empty for `SHT_NOBITS`): a view into the file bytes, bounds-checked.
+ *
+ * @example
+ * ```ts
+ * const elf = readElf(bytes);
+ * const license = sectionData(elf.reader, elf.sections.find((s) => s.name === "license")!);
+ * ```
+ */
 export function sectionData(r: ByteReader, s: ElfSection): Uint8Array {
   if (s.type === SHT.NOBITS || s.type === SHT.NULL) return new Uint8Array(0);
   return r.slice(

@@ -5,7 +5,18 @@
  * @packageDocumentation
  */
 export { EbpfError, ParseError } from "@ebpf/errors";
-export { ByteReader, type ElfFile, type ElfHeader, readElf, StringTable, sectionData } from "./elf-reader.js";
+export {
+  ByteReader,
+  type ElfFile,
+  type ElfHeader,
+  EM_BPF,
+  readElf,
+  SHF,
+  SHN,
+  SHT,
+  StringTable,
+  sectionData,
+} from "./elf-reader.js";
 export { parseBpfObject } from "./object.js";
 export { matchSectionName, secDefMatches } from "./sec-names.js";
 export { SEC_TABLE } from "./sec-table.js";

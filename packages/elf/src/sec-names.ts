@@ -4,7 +4,16 @@
 import { SEC_TABLE } from "./sec-table.js";
 import type { SecDef, SecMatch } from "./types.js";
 
-/** True when `name` matches `def.pattern` under libbpf's rules (see `sec-table.ts`). */
+/**
+ * True when `name` matches `def.pattern` under libbpf's rules (see `sec-table.ts`).
+ *
+ * @example
+ * ```ts
+ * const kprobe = SEC_TABLE.find((d) => d.pattern === "kprobe+")!;
+ * secDefMatches(kprobe, "kprobe/do_unlinkat"); // true
+ * secDefMatches(kprobe, "kprobes"); // false
+ * ```
+ */
 export function secDefMatches(def: SecDef, name: string): boolean {
   const p = def.pattern;
   if (p.endsWith("/")) return name.startsWith(p);

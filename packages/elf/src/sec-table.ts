@@ -128,7 +128,14 @@ const ROWS: readonly Row[] = [
   ["netfilter", "NETFILTER", "BPF_NETFILTER"],
 ];
 
-/** Every libbpf SEC definition, in matching order. Frozen. */
+/**
+ * Every libbpf SEC definition, in matching order. Frozen.
+ *
+ * @example
+ * ```ts
+ * SEC_TABLE.filter((d) => d.flags.includes("sleepable")).map((d) => d.pattern); // ["uprobe.s+", ...]
+ * ```
+ */
 export const SEC_TABLE: readonly SecDef[] = Object.freeze(
   ROWS.map(([pattern, prog, attach, flags]) =>
     Object.freeze({
