@@ -49,7 +49,7 @@ export class Mapping implements Disposable {
     this.address = address;
     this.length = length;
     this.#buffer = viewOf(address, length);
-    regions.register(this.#buffer, { address, length });
+    regions.register(this.#buffer, { address, length }, this);
   }
 
   /** The zero-copy view. Throws once closed. */
@@ -77,8 +77,9 @@ export class Mapping implements Disposable {
       0,
     );
     if (r === -1) {
-      // Could not place the placeholder: unmapping now is the only way to release the object; views
-      // must not be touched after close (documented).
+      // Could not place the placeholder: unmapping now is the only way to release the object (views must
+      // not be touched after that), and the finalizer must not unmap the range again later.
+      regions.unregister(this);
       libc().munmap(this.address, this.length);
     }
   }

@@ -113,26 +113,26 @@ describeKernel("feature probes on the running kernel", () => {
 
   it("BTF kinds and link types", () => {
     expect(haveBtf()).toBe(true);
-    for (const k of [
-      BtfKind.FUNC,
-      BtfKind.FUNC_PROTO,
-      BtfKind.VAR,
-      BtfKind.DATASEC,
-      BtfKind.FLOAT,
-      BtfKind.DECL_TAG,
-      BtfKind.TYPE_TAG,
-      BtfKind.ENUM64,
-    ])
-      expect(haveBtfKind(k), `BTF kind ${k}`).toBe(true);
+    const kinds: [keyof typeof BtfKind, string][] = [
+      ["FUNC", "5.0"],
+      ["FUNC_PROTO", "5.0"],
+      ["VAR", "5.2"],
+      ["DATASEC", "5.2"],
+      ["FLOAT", "5.13"],
+      ["DECL_TAG", "5.16"],
+      ["TYPE_TAG", "5.17"],
+      ["ENUM64", "6.0"],
+    ];
+    for (const [k, v] of kinds) expect(haveBtfKind(BtfKind[k]), `BTF kind ${k}`).toBe(since(v));
     expect(haveBpfLinks()).toBe(true);
-    for (const l of [
-      BpfLinkType.CGROUP,
-      BpfLinkType.NETNS,
-      BpfLinkType.XDP,
-      BpfLinkType.PERF_EVENT,
-      BpfLinkType.TCX,
-      BpfLinkType.NETKIT,
-    ])
-      expect(haveLinkType(l), `link type ${l}`).toBe(true);
+    const links: [keyof typeof BpfLinkType, string][] = [
+      ["CGROUP", "5.7"],
+      ["NETNS", "5.8"],
+      ["XDP", "5.9"],
+      ["PERF_EVENT", "5.15"],
+      ["TCX", "6.6"],
+      ["NETKIT", "6.7"],
+    ];
+    for (const [l, v] of links) expect(haveLinkType(BpfLinkType[l]), `link type ${l}`).toBe(since(v));
   });
 });
