@@ -10,6 +10,8 @@ const iters = Number(process.env.ITERS ?? 10);
 const nkeys = Number(process.env.NKEYS ?? 10000);
 const nevents = Number(process.env.NEVENTS ?? 200000);
 const pages = Number(process.env.PAGES ?? 2048);
+// JIT warm-up: untimed rounds before the timed ones (libbpf and Go need one; V8 settles after a few).
+const warmups = 2 * Number(process.env.WARMUP ?? 3);
 const suites = new Set((process.env.BENCH ?? "maps,ringbuf,perfbuf").split(","));
 const now = () => process.hrtime.bigint();
 const sample = (metric, value, unit) =>
@@ -93,8 +95,8 @@ function benchRingbuf() {
   };
   let base = 0;
   // Each timed iteration consumes one round per record (the callback API) and one round in batches
-  // (drainBatch). Two untimed warm-up rounds.
-  for (let it = -2; it < 2 * iters; it++) {
+  // (drainBatch). Untimed warm-up rounds first (the JIT needs a few to settle).
+  for (let it = -warmups; it < 2 * iters; it++) {
     const batched = (it & 1) === 1;
     n = 0;
     sum = 0;
@@ -140,16 +142,27 @@ function benchPerfbuf() {
       lost += count;
     },
   };
+  const onBatch = (b) => {
+    const { view, offsets, count } = b;
+    let s = 0;
+    for (let i = 0; i < count; i++) s += view.getUint32(offsets[i], true);
+    n += count;
+    sum += s;
+  };
+  const onLost = handlers.onLost;
   let base = 0;
-  for (let it = -1; it < iters; it++) {
+  for (let it = -warmups; it < 2 * iters; it++) {
+    const batched = (it & 1) === 1;
     n = 0;
     sum = 0;
     const p0 = now();
     produce(prog, nevents);
     const p1 = now();
     const t0 = now();
-    while (n + lost < nevents)
-      if (reader.drain(handlers) === 0 && lost === 0) die(`perf: got ${n}/${nevents}`);
+    while (n + lost < nevents) {
+      const got = batched ? reader.drainBatch(onBatch, onLost) : reader.drain(handlers);
+      if (got === 0 && lost === 0) die(`perf: got ${n}/${nevents}`);
+    }
     const t1 = now();
     if (lost) die(`perf: lost ${lost} events: raise PAGES`);
     const expect = nevents * base + (nevents * (nevents - 1)) / 2;
@@ -157,9 +170,10 @@ function benchPerfbuf() {
     base += nevents;
     if (it < 0) continue;
     const ns = Number(t1 - t0);
-    sample("perfbuf_consume_mev_s", nevents / (ns / 1e3), "Mev/s");
-    sample("perfbuf_consume_ns_per_ev", ns / nevents, "ns/ev");
-    sample("perfbuf_produce_mev_s", nevents / (Number(p1 - p0) / 1e3), "Mev/s");
+    const tag = batched ? "perfbuf_consume_batch" : "perfbuf_consume";
+    sample(`${tag}_mev_s`, nevents / (ns / 1e3), "Mev/s");
+    sample(`${tag}_ns_per_ev`, ns / nevents, "ns/ev");
+    if (!batched) sample("perfbuf_produce_mev_s", nevents / (Number(p1 - p0) / 1e3), "Mev/s");
   }
   reader.close();
   prog.close();

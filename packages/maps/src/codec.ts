@@ -41,45 +41,36 @@ export function rawCodec(size: number, what: "key" | "value" = "value"): Codec<U
   };
 }
 
-function intCodec(
-  size: number,
-  set: (v: DataView, o: number, x: number) => void,
-  get: (v: DataView, o: number) => number,
-): Codec<number> {
-  return {
-    size,
-    encode: (value, view, offset) => set(view, offset, value),
-    decode: (view, offset) => get(view, offset),
-  };
-}
-
-/** Host-endian integer and float codecs, the common key/value types. */
+/** Host-endian integer and float codecs, the common key/value types (methods, no closure layers: hot path). */
 export const codecs = {
-  u8: intCodec(
-    1,
-    (v, o, x) => v.setUint8(o, x),
-    (v, o) => v.getUint8(o),
-  ),
-  u16: intCodec(
-    2,
-    (v, o, x) => v.setUint16(o, x, littleEndianHost),
-    (v, o) => v.getUint16(o, littleEndianHost),
-  ),
-  u32: intCodec(
-    4,
-    (v, o, x) => v.setUint32(o, x, littleEndianHost),
-    (v, o) => v.getUint32(o, littleEndianHost),
-  ),
-  i32: intCodec(
-    4,
-    (v, o, x) => v.setInt32(o, x, littleEndianHost),
-    (v, o) => v.getInt32(o, littleEndianHost),
-  ),
-  f64: intCodec(
-    8,
-    (v, o, x) => v.setFloat64(o, x, littleEndianHost),
-    (v, o) => v.getFloat64(o, littleEndianHost),
-  ),
+  u8: {
+    size: 1,
+    encode: (value: number, view: DataView, offset: number) => view.setUint8(offset, value),
+    decode: (view: DataView, offset: number) => view.getUint8(offset),
+  } satisfies Codec<number>,
+  u16: {
+    size: 2,
+    encode: (value: number, view: DataView, offset: number) =>
+      view.setUint16(offset, value, littleEndianHost),
+    decode: (view: DataView, offset: number) => view.getUint16(offset, littleEndianHost),
+  } satisfies Codec<number>,
+  u32: {
+    size: 4,
+    encode: (value: number, view: DataView, offset: number) =>
+      view.setUint32(offset, value, littleEndianHost),
+    decode: (view: DataView, offset: number) => view.getUint32(offset, littleEndianHost),
+  } satisfies Codec<number>,
+  i32: {
+    size: 4,
+    encode: (value: number, view: DataView, offset: number) => view.setInt32(offset, value, littleEndianHost),
+    decode: (view: DataView, offset: number) => view.getInt32(offset, littleEndianHost),
+  } satisfies Codec<number>,
+  f64: {
+    size: 8,
+    encode: (value: number, view: DataView, offset: number) =>
+      view.setFloat64(offset, value, littleEndianHost),
+    decode: (view: DataView, offset: number) => view.getFloat64(offset, littleEndianHost),
+  } satisfies Codec<number>,
   /** u64 as `bigint`. */
   u64: {
     size: 8,

@@ -21,10 +21,15 @@ export {
 export { MappedMapMemory } from "./mmap.js";
 export { type CreateMapOptions, probeMapType } from "./open.js";
 export { perCpuSlotSize, perCpuValueSize } from "./percpu.js";
-export type { PerfDrainHandlers, PerfRecord } from "./perf/consumer.js";
+export type { PerfBatch, PerfDrainHandlers, PerfRecord } from "./perf/consumer.js";
 export { type PerfEvent, PerfEventArrayReader, type PerfReaderOptions } from "./perf/reader.js";
 export { type AnyMap, createMap, openMap, wrapMap } from "./registry.js";
-export type { RingBufferCallback, RingBufferRecord } from "./ringbuf/consumer.js";
+export type {
+  RingBufferBatch,
+  RingBufferBatchCallback,
+  RingBufferCallback,
+  RingBufferRecord,
+} from "./ringbuf/consumer.js";
 export type { UserRingBufReservation } from "./ringbuf/producer.js";
 export { RingBufReader, type RingBufReaderOptions } from "./ringbuf/reader.js";
 export { type MapPinning, type MapSpec, type MapTypeName, mapTypeName, mapTypeNumber } from "./spec.js";

@@ -74,19 +74,8 @@ export function createSysMapKernel(): MapKernel {
       });
       return fd.release();
     },
-    elementPort(fd, keySize, valueSize) {
-      const ops = new MapElemOps(borrow(fd, "map"), keySize, valueSize);
-      return {
-        key: ops.key,
-        value: ops.value,
-        nextKey: ops.nextKey,
-        lookup: (flags) => ops.lookup(flags),
-        update: (flags) => ops.update(flags),
-        delete: () => ops.delete(),
-        lookupAndDelete: (flags) => ops.lookupAndDelete(flags),
-        getNextKey: (fromStart) => ops.getNextKey(fromStart),
-      };
-    },
+    // MapElemOps already has the ElementPort shape: hand it out directly (no extra call layer).
+    elementPort: (fd, keySize, valueSize) => new MapElemOps(borrow(fd, "map"), keySize, valueSize),
     lookupBatch(fd, andDelete, inBatch, outBatch, keys, values, count, elemFlags) {
       const call = andDelete ? mapLookupAndDeleteBatch : mapLookupBatch;
       return call(fd, { inBatch, outBatch, keys, values, count, elemFlags });

@@ -197,6 +197,46 @@ describe("perf ring consumer (fake ring)", () => {
     expect(sent).toBeGreaterThan(80);
   });
 
+  it("drainBatch: runs of samples per callback, wrapped samples alone and copied, lost counts in order", () => {
+    const ring = new FakePerfRing(128);
+    const c = new PerfRingConsumer(1, ring.memory());
+    // Fill to 96 bytes, drain, then write records that straddle the end of the 128-byte ring.
+    for (let i = 0; i < 3; i++) ring.sample(bytesOf(i, 16));
+    expect(c.drain({ onSample: () => {} })).toBe(3);
+    const events: string[] = [];
+    ring.sample(bytesOf(10, 16)); // at 96: fits exactly (32 bytes)
+    ring.sample(bytesOf(11, 24)); // at 0 (wrapped position 128): contiguous again
+    ring.lost(4);
+    ring.sample(bytesOf(12, 16));
+    const n = c.drainBatch(
+      (b) => {
+        for (let i = 0; i < b.count; i++) {
+          events.push(`s${b.buffer[b.offsets[i]!]}:${b.lengths[i]}`);
+        }
+        events.push("|");
+      },
+      (cpu, count) => events.push(`lost${cpu}:${count}`),
+      8,
+    );
+    expect(n).toBe(3);
+    expect(events).toEqual(["s10:20", "s11:28", "|", "lost1:4", "s12:20", "|"]);
+  });
+
+  it("drainBatch copies a sample that wraps around the ring end into its own batch", () => {
+    const ring = new FakePerfRing(128);
+    const c = new PerfRingConsumer(0, ring.memory());
+    ring.sample(bytesOf(0, 40)); // 56 bytes
+    ring.sample(bytesOf(1, 40)); // 56 bytes → 112
+    c.drain({ onSample: () => {} });
+    ring.sample(bytesOf(2, 40)); // at 112: wraps
+    const seen: Uint8Array[] = [];
+    c.drainBatch((b) => {
+      for (let i = 0; i < b.count; i++) seen.push(b.buffer.slice(b.offsets[i]!, b.offsets[i]! + 40));
+    });
+    expect(seen).toEqual([bytesOf(2, 40)]);
+    expect(ring.tail()).toBe(168);
+  });
+
   it("gives a ParseError for a record size that is impossible", () => {
     const ring = new FakePerfRing(128);
     const c = new PerfRingConsumer(0, ring.memory());

@@ -11,6 +11,11 @@ import { ParseError } from "@ebpf/errors";
 import { perfHeader, perfPage, perfRecord } from "../abi.js";
 
 const TWO_32 = 0x1_0000_0000;
+const HDR = perfHeader.byteSize;
+const SAMPLE = perfRecord.sample;
+const LOST = perfRecord.lost;
+/** See ringbuf/consumer.ts: plain typed-array accesses are acquire/release on x86; Atomics are slow there. */
+const needsBarriers = process.arch !== "x64" && process.arch !== "ia32";
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Where one CPU's perf ring lives. */
@@ -62,6 +67,17 @@ class ReusablePerfRecord implements PerfRecord {
   }
 }
 
+/** A run of samples for {@link PerfRingConsumer.drainBatch}; valid only during the callback. */
+export interface PerfBatch {
+  readonly cpu: number;
+  /** Sample `i` is `lengths[i]` bytes at `offsets[i]` of `view`. */
+  view: DataView;
+  buffer: Uint8Array;
+  readonly offsets: Int32Array;
+  readonly lengths: Int32Array;
+  count: number;
+}
+
 /** Callbacks for {@link PerfRingConsumer.drain}. */
 export interface PerfDrainHandlers {
   /** Each sample; return `false` to stop after it. */
@@ -87,6 +103,11 @@ export class PerfRingConsumer {
   private readonly wrapRecord: ReusablePerfRecord;
   private scratch: Uint8Array;
   private tailHigh: number;
+  /** Our `data_tail` (we are its only writer). */
+  private tail: number;
+  private readonly u32: Uint32Array;
+  private readonly u16: Uint16Array;
+  private batch: PerfBatch | undefined;
 
   constructor(
     readonly cpu: number,
@@ -109,7 +130,10 @@ export class PerfRingConsumer {
     this.record = new ReusablePerfRecord(cpu, this.dataView, this.dataBytes);
     this.scratch = new Uint8Array(256);
     this.wrapRecord = new ReusablePerfRecord(cpu, new DataView(this.scratch.buffer), this.scratch);
-    this.tailHigh = Math.floor(Number(Atomics.load(this.tail64, 0)) / TWO_32);
+    this.u32 = new Uint32Array(memory.data, memory.dataOffset, size >>> 2);
+    this.u16 = new Uint16Array(memory.data, memory.dataOffset, size >>> 1);
+    this.tail = Number(Atomics.load(this.tail64, 0));
+    this.tailHigh = Math.floor(this.tail / TWO_32);
   }
 
   /** Bytes written by the kernel and not yet consumed. */
@@ -117,58 +141,181 @@ export class PerfRingConsumer {
     return Number(Atomics.load(this.head64, 0)) - Number(Atomics.load(this.tail64, 0));
   }
 
-  /** Consumes every record up to the current head (or until a callback returns `false`). Returns samples delivered. */
-  drain(handlers: PerfDrainHandlers): number {
-    const view = this.dataView;
-    const mask = this.mask;
-    let tail = Number(Atomics.load(this.tail64, 0));
+  /** Reads `data_head` (acquire) and checks it against the tail. */
+  private readHead(tail: number): number {
     const head = Number(Atomics.load(this.head64, 0));
-    if (head - tail > this.size) {
+    if (head - tail > this.size || head < tail) {
       throw new ParseError(
-        { format: "perf ring", offset: tail & mask, expected: "data_head - data_tail ≤ ring size" },
+        { format: "perf ring", offset: tail & this.mask, expected: "0 ≤ data_head - data_tail ≤ ring size" },
         `head ${head}, tail ${tail}`,
       );
     }
+    return head;
+  }
+
+  /** The size field of the header at `at`, validated against the unread bytes. */
+  private recordSize(at: number, unread: number): number {
+    const size = this.u16[(at + perfHeader.size) >>> 1]!;
+    if (size < HDR || size > unread || (size & 7) !== 0) {
+      throw new ParseError(
+        {
+          format: "perf ring",
+          offset: at,
+          expected: "a record size that is a multiple of 8 within the unread bytes",
+        },
+        `size ${size}`,
+      );
+    }
+    return size;
+  }
+
+  /** Consumes every record up to the current head (or until a callback returns `false`). Returns samples delivered. */
+  drain(handlers: PerfDrainHandlers): number {
+    const u32 = this.u32;
+    const mask = this.mask;
+    const record = this.record;
+    const onSample = handlers.onSample;
+    let tail = this.tail;
+    const head = this.readHead(tail);
     let delivered = 0;
-    const hdrSize = perfHeader.byteSize;
     while (tail < head) {
       const at = tail & mask;
       // The 8-byte header never wraps: records are 8-aligned and the size is a multiple of 8.
-      const type = view.getUint32(at + perfHeader.type, littleEndianHost);
-      const size = view.getUint16(at + perfHeader.size, littleEndianHost);
-      if (size < hdrSize || size > head - tail) {
-        throw new ParseError(
-          { format: "perf ring", offset: at, expected: "a record size between 8 and the unread bytes" },
-          `size ${size}`,
-        );
-      }
-      let stop = false;
-      if (type === perfRecord.sample) {
-        const record = at + size <= this.size ? this.record : this.unwrap(at, size);
-        const base = record === this.record ? at : 0;
-        const rawSize = record.view.getUint32(base + hdrSize, littleEndianHost);
-        if (rawSize + hdrSize + 4 > size) {
-          throw new ParseError(
-            { format: "perf ring", offset: at + hdrSize, expected: "a raw sample size within the record" },
-            `raw size ${rawSize} in a ${size}-byte record`,
-          );
-        }
-        record.offset = base + hdrSize + 4;
+      const size = this.recordSize(at, head - tail);
+      tail += size;
+      if (u32[at >>> 2] === SAMPLE && at + size <= this.size) {
+        const rawSize = u32[(at + HDR) >>> 2]!;
+        if (rawSize + HDR + 4 > size) this.badRaw(at, rawSize, size);
+        record.offset = at + HDR + 4;
         record.length = rawSize;
         delivered++;
-        stop = handlers.onSample(record) === false;
-      } else if (type === perfRecord.lost) {
-        const record = at + size <= this.size ? this.record : this.unwrap(at, size);
-        const base = record === this.record ? at : 0;
-        // struct { header; u64 id; u64 lost; }
-        const lost = Number(record.view.getBigUint64(base + hdrSize + 8, littleEndianHost));
-        handlers.onLost?.(this.cpu, lost);
+        this.tail = tail;
+        if (onSample(record) === false) break;
+      } else {
+        this.tail = tail;
+        const r = this.slowRecord(at, size, handlers);
+        if (r < 0) {
+          delivered++; // the callback saw this sample and asked to stop
+          break;
+        }
+        delivered += r;
+      }
+    }
+    this.publish(tail);
+    return delivered;
+  }
+
+  /**
+   * Delivers samples in batches: one callback per run of contiguous samples (a sample that wraps around
+   * the ring end comes alone, copied, in `batch.view`). Lost records go to `onLost`. The batch is valid
+   * only during the callback; return `false` to stop after it.
+   */
+  drainBatch(
+    onBatch: (batch: PerfBatch) => unknown,
+    onLost?: (cpu: number, count: number) => void,
+    maxBatch = 4096,
+  ): number {
+    if (!this.batch || this.batch.offsets.length < maxBatch) {
+      this.batch = {
+        cpu: this.cpu,
+        view: this.dataView,
+        buffer: this.dataBytes,
+        offsets: new Int32Array(maxBatch),
+        lengths: new Int32Array(maxBatch),
+        count: 0,
+      };
+    }
+    const batch = this.batch;
+    const { offsets, lengths } = batch;
+    const u32 = this.u32;
+    const mask = this.mask;
+    let tail = this.tail;
+    const head = this.readHead(tail);
+    let delivered = 0;
+    let count = 0;
+    let stop = false;
+    const flush = (view: DataView, buffer: Uint8Array) => {
+      batch.view = view;
+      batch.buffer = buffer;
+      batch.count = count;
+      delivered += count;
+      count = 0;
+      if (onBatch(batch) === false) stop = true;
+      batch.view = this.dataView;
+      batch.buffer = this.dataBytes;
+    };
+    while (tail < head && !stop) {
+      const at = tail & mask;
+      const size = this.recordSize(at, head - tail);
+      const type = u32[at >>> 2];
+      if (type === SAMPLE && at + size <= this.size) {
+        const rawSize = u32[(at + HDR) >>> 2]!;
+        if (rawSize + HDR + 4 > size) this.badRaw(at, rawSize, size);
+        offsets[count] = at + HDR + 4;
+        lengths[count] = rawSize;
+        tail += size;
+        if (++count === maxBatch) {
+          this.tail = tail;
+          flush(this.dataView, this.dataBytes);
+          this.publish(tail);
+        }
+        continue;
+      }
+      if (count > 0) {
+        this.tail = tail;
+        flush(this.dataView, this.dataBytes);
+        if (stop) break;
       }
       tail += size;
-      if (stop) break;
+      this.tail = tail;
+      if (type === SAMPLE) {
+        const wrapped = this.unwrap(at, size);
+        const rawSize = wrapped.view.getUint32(HDR, littleEndianHost);
+        if (rawSize + HDR + 4 > size) this.badRaw(at, rawSize, size);
+        offsets[0] = HDR + 4;
+        lengths[0] = rawSize;
+        count = 1;
+        flush(wrapped.view, wrapped.buffer);
+      } else if (type === LOST) {
+        onLost?.(this.cpu, this.lostCount(at, size));
+      }
     }
-    this.storeTail(tail);
+    if (count > 0 && !stop) {
+      this.tail = tail;
+      flush(this.dataView, this.dataBytes);
+    }
+    this.publish(tail);
     return delivered;
+  }
+
+  /** A record off the fast path: a sample that wraps, a lost record, or another type (skipped). Returns
+   * 1 for a delivered sample, 0 otherwise, -1 when the callback asked to stop. */
+  private slowRecord(at: number, size: number, handlers: PerfDrainHandlers): number {
+    const type = this.u32[at >>> 2];
+    if (type === SAMPLE) {
+      const record = this.unwrap(at, size);
+      const rawSize = record.view.getUint32(HDR, littleEndianHost);
+      if (rawSize + HDR + 4 > size) this.badRaw(at, rawSize, size);
+      record.offset = HDR + 4;
+      record.length = rawSize;
+      return handlers.onSample(record) === false ? -1 : 1;
+    }
+    if (type === LOST) handlers.onLost?.(this.cpu, this.lostCount(at, size));
+    return 0;
+  }
+
+  /** `struct { header; u64 id; u64 lost; }`: the lost count. */
+  private lostCount(at: number, size: number): number {
+    const r = at + size <= this.size ? this.record : this.unwrap(at, size);
+    const base = r === this.record ? at : 0;
+    return Number(r.view.getBigUint64(base + HDR + 8, littleEndianHost));
+  }
+
+  private badRaw(at: number, rawSize: number, size: number): never {
+    throw new ParseError(
+      { format: "perf ring", offset: at + HDR, expected: "a raw sample size within the record" },
+      `raw size ${rawSize} in a ${size}-byte record`,
+    );
   }
 
   /** Copies a record that wraps around the end of the ring into the scratch buffer. */
@@ -184,10 +331,12 @@ export class PerfRingConsumer {
     return this.wrapRecord;
   }
 
-  private storeTail(tail: number): void {
+  private publish(tail: number): void {
+    this.tail = tail;
     const high = Math.floor(tail / TWO_32);
     if (high === this.tailHigh) {
-      Atomics.store(this.tailWords, littleEndianHost ? 0 : 1, tail | 0);
+      if (needsBarriers) Atomics.store(this.tailWords, littleEndianHost ? 0 : 1, tail | 0);
+      else this.tailWords[littleEndianHost ? 0 : 1] = tail | 0;
     } else {
       Atomics.store(this.tail64, 0, BigInt(tail));
       this.tailHigh = high;

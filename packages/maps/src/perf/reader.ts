@@ -4,7 +4,7 @@
 import type { MapCore, MapDependent } from "../core.js";
 import { MapClosedError, MapError } from "../errors.js";
 import type { MappedMemory } from "../kernel.js";
-import { type PerfDrainHandlers, PerfRingConsumer } from "./consumer.js";
+import { type PerfBatch, type PerfDrainHandlers, PerfRingConsumer } from "./consumer.js";
 
 /** Options of a perf event array reader. */
 export interface PerfReaderOptions {
@@ -122,6 +122,17 @@ export class PerfEventArrayReader implements MapDependent, Disposable, AsyncIter
     if (!this.open) throw new MapClosedError("perf reader drain()", this.core.info.name);
     let n = 0;
     for (const ring of this.rings) n += ring.consumer.drain(handlers);
+    return n;
+  }
+
+  /**
+   * Drains every CPU's ring now in batches: one `onBatch` call per run of samples (see
+   * {@link PerfBatch}), lost counts to `onLost`. Returns the samples delivered.
+   */
+  drainBatch(onBatch: (batch: PerfBatch) => unknown, onLost?: (cpu: number, count: number) => void): number {
+    if (!this.open) throw new MapClosedError("perf reader drainBatch()", this.core.info.name);
+    let n = 0;
+    for (const ring of this.rings) n += ring.consumer.drainBatch(onBatch, onLost);
     return n;
   }
 
