@@ -32,6 +32,29 @@ function mapLine(m: MapSpec): string {
   return [...base, ...inner].join("\t");
 }
 
+function compare(path: string, out: string): void {
+  const spec = parseBpfObject(readFileSync(path));
+  const lines = out.trim().split("\n").filter(Boolean);
+  const libbpfProgs = lines.filter((l) => l.startsWith("prog\t")).map((l) => l.split("\t").slice(1));
+  expect(spec.programs.map((p) => p.name)).toEqual(libbpfProgs.map((p) => p[0]));
+  for (const [name, section, type, attach, autoload, insns] of libbpfProgs) {
+    const p = spec.programs.find((x) => x.name === name);
+    if (!p) throw new Error(`missing ${name}`);
+    expect(p.section).toBe(section);
+    expect(String(Number(p.autoload))).toBe(autoload);
+    expect(String(p.size / 8)).toBe(insns);
+    if (type === "unspec" && NEWER_THAN_LIBBPF_1_1.has(section)) {
+      expect(p.type).not.toBe("BPF_PROG_TYPE_UNSPEC");
+      continue;
+    }
+    expect(lower(p.type, "BPF_PROG_TYPE_")).toBe(type);
+    // libbpf reports 0 (BPF_CGROUP_INET_INGRESS) when no attach type is set.
+    expect(p.expectedAttachType ? lower(p.expectedAttachType, "BPF_") : "cgroup_inet_ingress").toBe(attach);
+  }
+  const libbpfMaps = lines.filter((l) => l.startsWith("map\t")).map((l) => l.slice(4));
+  expect(spec.maps.map(mapLine)).toEqual(libbpfMaps);
+}
+
 describe.skipIf(!haveLibbpf)("libbpf oracle (bpf_object__open_file)", () => {
   const oracle = haveLibbpf ? buildOracle() : "";
   const objects = readdirSync(objectDir("el")).filter((f) => f.endsWith(".bpf.o"));
@@ -47,31 +70,25 @@ describe.skipIf(!haveLibbpf)("libbpf oracle (bpf_object__open_file)", () => {
       continue;
     }
     opened.push(file);
-    it(`${file}: programs and maps match libbpf`, () => {
-      const spec = parseBpfObject(readFileSync(path));
-      const lines = out.trim().split("\n").filter(Boolean);
-      const libbpfProgs = lines.filter((l) => l.startsWith("prog\t")).map((l) => l.split("\t").slice(1));
-      expect(spec.programs.map((p) => p.name)).toEqual(libbpfProgs.map((p) => p[0]));
-      for (const [name, section, type, attach, autoload, insns] of libbpfProgs) {
-        const p = spec.programs.find((x) => x.name === name);
-        if (!p) throw new Error(`missing ${name}`);
-        expect(p.section).toBe(section);
-        expect(String(Number(p.autoload))).toBe(autoload);
-        expect(String(p.size / 8)).toBe(insns);
-        if (type === "unspec" && NEWER_THAN_LIBBPF_1_1.has(section)) {
-          expect(p.type).not.toBe("BPF_PROG_TYPE_UNSPEC");
-          continue;
-        }
-        expect(lower(p.type, "BPF_PROG_TYPE_")).toBe(type);
-        // libbpf reports 0 (BPF_CGROUP_INET_INGRESS) when no attach type is set.
-        expect(p.expectedAttachType ? lower(p.expectedAttachType, "BPF_") : "cgroup_inet_ingress").toBe(
-          attach,
-        );
-      }
-      const libbpfMaps = lines.filter((l) => l.startsWith("map\t")).map((l) => l.slice(4));
-      expect(spec.maps.map(mapLine)).toEqual(libbpfMaps);
-    });
+    it(`${file}: programs and maps match libbpf`, () => compare(path, out));
   }
+
+  it("a statically linked object (bpftool gen object) matches libbpf and its parts", () => {
+    const dir = mkdtempSync(join(tmpdir(), "elf-link-"));
+    const linked = join(dir, "linked.bpf.o");
+    const parts = ["elf_callbacks.bpf.o", "elf_btf_maps.bpf.o"].map((f) => join(objectDir("el"), f));
+    execFileSync("bpftool", ["gen", "object", linked, ...parts], { stdio: "pipe" });
+    compare(linked, execFileSync(oracle, [linked], { encoding: "utf8" }));
+    const spec = parseBpfObject(readFileSync(linked));
+    const [a, b] = parts.map((p) => parseBpfObject(readFileSync(p)));
+    expect(spec.programs.map((p) => p.name)).toEqual([...a.programs, ...b.programs].map((p) => p.name));
+    expect(spec.programs.map((p) => p.relocations.map((r) => r.target))).toEqual(
+      [...a.programs, ...b.programs].map((p) => p.relocations.map((r) => r.target)),
+    );
+    expect(spec.maps.map((m) => [m.name, m.initialValues])).toEqual(
+      b.maps.map((m) => [m.name, m.initialValues]),
+    );
+  });
 
   it("libbpf could open the objects this test relies on", () => {
     for (const f of ["minimal.bpf.o", "elf_btf_maps.bpf.o", "elf_data.bpf.o", "elf_sec_names.bpf.o"]) {
