@@ -26,6 +26,9 @@ export interface StructLayout {
 /** Typedefs that are compiler builtins: printed by name, never defined. */
 export const BUILTIN_TYPEDEFS: ReadonlySet<string> = new Set(["__builtin_va_list"]);
 
+/** Longest run of `long: 64;` lines (8 KiB); vmlinux needs up to 512 for page-aligned members. */
+const MAX_PAD_UNITS = 1024;
+
 const PAD_TYPES: readonly [string, number][] = [
   ["long", 64],
   ["int", 32],
@@ -47,6 +50,14 @@ export function padBits(from: number, to: number): string[] {
       const n = Math.min(8 - (cur % 8), left);
       out.push(`char: ${n};`);
       cur += n;
+      continue;
+    }
+    if (cur % 64 === 0 && left >= MAX_PAD_UNITS * 64) {
+      // A gap beyond any real alignment (corrupt BTF, or huge explicit padding): one named byte array
+      // instead of millions of lines. Byte arrays change neither alignment nor packing.
+      const bytes = Math.floor(left / 64) * 8;
+      out.push(`char __pad_${cur / 8}[${bytes}];`);
+      cur += bytes * 8;
       continue;
     }
     let done = false;

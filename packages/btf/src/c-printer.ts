@@ -71,7 +71,13 @@ const enum State {
  * ```
  */
 export function formatC(btf: Btf, options: FormatCOptions = {}): string {
-  return new CPrinter(btf, options).print();
+  try {
+    return new CPrinter(btf, options).print();
+  } catch (e) {
+    if (e instanceof EbpfError) throw e;
+    // Only a pathological nesting depth gets here (stack overflow): report it as this module's error.
+    throw new CPrinterError(0, `cannot print: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 class CPrinter {

@@ -191,7 +191,14 @@ export function floatAccessors(size: number, littleEndian: boolean): { read: Rea
 /** Reader and writer that copy `size` raw bytes (a Uint8Array) in and out. */
 export function bytesAccessors(size: number): { read: Reader; write: Writer } {
   return {
-    read: (v, o) => new Uint8Array(v.buffer.slice(v.byteOffset + o, v.byteOffset + o + size)),
+    read:
+      size <= 32
+        ? (v, o) => {
+            const out = new Uint8Array(size);
+            for (let i = 0; i < size; i++) out[i] = v.getUint8(o + i);
+            return out;
+          }
+        : (v, o) => new Uint8Array(v.buffer.slice(v.byteOffset + o, v.byteOffset + o + size)),
     write: (v, o, x, p) => {
       const bytes =
         x instanceof Uint8Array ? x : Array.isArray(x) ? Uint8Array.from(x as number[]) : undefined;
@@ -205,8 +212,7 @@ export function bytesAccessors(size: number): { read: Reader; write: Writer } {
 /**
  * Reader and writer of a bitfield: `bitOffset` bits from the field's byte offset (counted from the least
  * significant bit of the first byte on little-endian, from the most significant bit on big-endian, as
- * BTF and the compilers do), `bits` wide. Values of fields of at most 32 bits are numbers, wider ones
- * bigints unless `asNumber`.
+ * BTF and the compilers do), `bits` wide, read as a number or (`asBigInt`) a bigint.
  */
 export function bitfieldAccessors(
   bitOffset: number,
@@ -220,43 +226,72 @@ export function bitfieldAccessors(
   const nbytes = Math.ceil((shiftIn + bits) / 8);
   // Bit position of the field's least significant bit inside the `nbytes`-byte window read as one integer.
   const shift = littleEndian ? shiftIn : nbytes * 8 - shiftIn - bits;
-  if (nbytes <= 4 && !asBigInt) {
-    const readWindow = (v: DataView, o: number): number => {
-      let w = 0;
-      if (littleEndian) for (let i = nbytes - 1; i >= 0; i--) w = w * 256 + v.getUint8(o + i);
-      else for (let i = 0; i < nbytes; i++) w = w * 256 + v.getUint8(o + i);
-      return w;
-    };
-    const writeWindow = (v: DataView, o: number, w: number): void => {
-      if (littleEndian) {
-        for (let i = 0; i < nbytes; i++) {
-          v.setUint8(o + i, w % 256);
-          w = Math.floor(w / 256);
-        }
-      } else {
-        for (let i = nbytes - 1; i >= 0; i--) {
-          v.setUint8(o + i, w % 256);
-          w = Math.floor(w / 256);
-        }
-      }
-    };
-    const div = 2 ** shift;
-    const half = 2 ** (bits - 1);
-    const span = 2 ** bits;
+  if (nbytes <= 6) {
+    // Windows of up to 48 bits are exact in doubles: number arithmetic, a BigInt only at the end.
+    const acc = numberBitfield(byteStart, nbytes, shift, bits, signed, littleEndian);
+    if (!asBigInt) return acc;
     return {
-      read: (v, o) => {
-        const raw = Math.floor(readWindow(v, o + byteStart) / div) % span;
-        return signed && raw >= half ? raw - span : raw;
-      },
-      write: (v, o, x, p) => {
-        let n = toSmallInt(x, bits, signed, p);
-        if (n < 0) n += span;
-        const w = readWindow(v, o + byteStart);
-        const field = (Math.floor(w / div) % span) * div;
-        writeWindow(v, o + byteStart, w - field + n * div);
-      },
+      read: (v, o) => BigInt(acc.read(v, o) as number),
+      write: (v, o, x, p) => acc.write(v, o, typeof x === "bigint" ? Number(x) : x, p),
     };
   }
+  return bigintBitfield(byteStart, nbytes, shift, bits, signed, littleEndian, asBigInt);
+}
+
+function numberBitfield(
+  byteStart: number,
+  nbytes: number,
+  shift: number,
+  bits: number,
+  signed: boolean,
+  littleEndian: boolean,
+): { read: Reader; write: Writer } {
+  const readWindow = (v: DataView, o: number): number => {
+    let w = 0;
+    if (littleEndian) for (let i = nbytes - 1; i >= 0; i--) w = w * 256 + v.getUint8(o + i);
+    else for (let i = 0; i < nbytes; i++) w = w * 256 + v.getUint8(o + i);
+    return w;
+  };
+  const writeWindow = (v: DataView, o: number, w: number): void => {
+    if (littleEndian) {
+      for (let i = 0; i < nbytes; i++) {
+        v.setUint8(o + i, w % 256);
+        w = Math.floor(w / 256);
+      }
+    } else {
+      for (let i = nbytes - 1; i >= 0; i--) {
+        v.setUint8(o + i, w % 256);
+        w = Math.floor(w / 256);
+      }
+    }
+  };
+  const div = 2 ** shift;
+  const half = 2 ** (bits - 1);
+  const span = 2 ** bits;
+  return {
+    read: (v, o) => {
+      const raw = Math.floor(readWindow(v, o + byteStart) / div) % span;
+      return signed && raw >= half ? raw - span : raw;
+    },
+    write: (v, o, x, p) => {
+      let n = toSmallInt(x, bits, signed, p);
+      if (n < 0) n += span;
+      const w = readWindow(v, o + byteStart);
+      const field = (Math.floor(w / div) % span) * div;
+      writeWindow(v, o + byteStart, w - field + n * div);
+    },
+  };
+}
+
+function bigintBitfield(
+  byteStart: number,
+  nbytes: number,
+  shift: number,
+  bits: number,
+  signed: boolean,
+  littleEndian: boolean,
+  asBigInt: boolean,
+): { read: Reader; write: Writer } {
   const bShift = BigInt(shift);
   const bMask = (1n << BigInt(bits)) - 1n;
   const readWindow = (v: DataView, o: number): bigint => {

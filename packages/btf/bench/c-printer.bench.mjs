@@ -1,0 +1,47 @@
+// Benchmark of formatC (the C printer): prints `metric value unit` lines. One untimed warm-up, then ITERS
+// timed iterations, each printing one sample per metric (the shape of ../shared/anchors/perf).
+//
+//   node packages/btf/bench/c-printer.bench.mjs
+//
+// ts.format_c_ms: vmlinux BTF (already parsed) → vmlinux.h string. bpftool.btf_dump_c_ms, when bpftool is
+// installed, times `bpftool btf dump file <vmlinux> format c` as a process (parse + print + pipe), the
+// reference to compare with ts.parse_format_c_ms (read + parse + print).
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { formatC, parseBtf } from "../dist/index.js";
+
+const path = process.env.VMLINUX_BTF ?? "/sys/kernel/btf/vmlinux";
+const iters = Number(process.env.ITERS ?? 10);
+const now = () => performance.now();
+const out = (metric, value, unit) => process.stdout.write(`${metric} ${value.toFixed(3)} ${unit}\n`);
+
+let hasBpftool = true;
+try {
+  execFileSync("bpftool", ["version"], { stdio: "ignore" });
+} catch {
+  hasBpftool = false;
+}
+
+for (let it = -1; it < iters; it++) {
+  const t0 = now();
+  const btf = parseBtf(readFileSync(path));
+  const t1 = now();
+  const header = formatC(btf);
+  const t2 = now();
+  let t3 = t2;
+  let t4 = t2;
+  if (hasBpftool) {
+    t3 = now();
+    execFileSync("bpftool", ["btf", "dump", "file", path, "format", "c"], { maxBuffer: 512 * 1024 * 1024 });
+    t4 = now();
+  }
+  if (it < 0) {
+    process.stderr.write(
+      `format_c: ${btf.count - 1} types → ${header.length} chars, ${header.split("\n").length} lines\n`,
+    );
+    continue;
+  }
+  out("ts.format_c_ms", t2 - t1, "ms");
+  out("ts.parse_format_c_ms", t2 - t0, "ms");
+  if (hasBpftool) out("bpftool.btf_dump_c_ms", t4 - t3, "ms");
+}
