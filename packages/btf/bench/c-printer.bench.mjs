@@ -7,13 +7,18 @@
 // installed, times `bpftool btf dump file <vmlinux> format c` as a process (parse + print + pipe), the
 // reference to compare with ts.parse_format_c_ms (read + parse + print).
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { formatC, parseBtf } from "../dist/index.js";
 
 const path = process.env.VMLINUX_BTF ?? "/sys/kernel/btf/vmlinux";
 const iters = Number(process.env.ITERS ?? 10);
 const now = () => performance.now();
 const out = (metric, value, unit) => process.stdout.write(`${metric} ${value.toFixed(3)} ${unit}\n`);
+
+if (!existsSync(path)) {
+  process.stderr.write(`c-printer bench: no BTF at ${path} (set VMLINUX_BTF)\n`);
+  process.exit(0);
+}
 
 let hasBpftool = true;
 try {
