@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parseBtf } from "@ebpf/btf";
+import { type Btf, parseBtf } from "@ebpf/btf";
 import { loadKernelBtf } from "@ebpf/btf/node";
 import { type BpfObjectSpec, parseBpfObject } from "@ebpf/elf";
 import { fromBtf, parseBtfExtInfo, type RelocatedProgram, relocateObject } from "@ebpf/relocate";
@@ -10,6 +10,7 @@ import { loadObjectBtf, type ProgramLoadSpec } from "../src/index.js";
 /** A compiled test object: parsed, relocated against the running kernel, its BTF loaded. */
 export interface TestObject extends Disposable {
   spec: BpfObjectSpec;
+  btf: Btf;
   programs: RelocatedProgram[];
   btfFd: Fd;
   /** The load spec of one program, by name. */
@@ -29,6 +30,7 @@ export function openTestObject(name: string): TestObject {
   const btfFd = loadObjectBtf(spec);
   return {
     spec,
+    btf,
     programs: out.programs,
     btfFd,
     load(prog, extra = {}) {
