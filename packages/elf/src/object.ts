@@ -2,7 +2,8 @@
  * `parseBpfObject`: bytes of a BPF ELF object in, a {@link BpfObjectSpec} out. Pure and deterministic.
  */
 import { ParseError } from "@ebpf/errors";
-import { type BtfFacts, readBtfFacts, readBtfMaps } from "./btf-facts.js";
+import { type BtfFacts, readBtfFacts } from "./btf-facts.js";
+import { readBtfMaps } from "./btf-maps.js";
 import { dataSectionKind, guessExternKind, readDataSection, readExterns } from "./data.js";
 import { readElf, SHT, sectionData } from "./elf-reader.js";
 import { readFunctions, type TargetContext } from "./functions.js";
