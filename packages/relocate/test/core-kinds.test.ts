@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { loadKernelBtf } from "@ebpf/btf/node";
 import { describe, expect, it } from "vitest";
 import { CoreReloKind, constant, type Instruction, LD_IMM64, POISON_CALL_IMM } from "../src/index.js";
-import { expectedCoreKinds, loadObject, relocate } from "./helpers.js";
+import { expectedCoreKinds, fixturePath, loadObject, loadObjectFile, relocate } from "./helpers.js";
 
 /** Constants stored into out[k] by straight-line code: `rX = imm; *(u64 *)(rOut + 8k) = rX`. */
 function storedConstants(insns: Instruction[]): Map<number, bigint> {
@@ -72,5 +72,15 @@ describe.runIf(existsSync("/sys/kernel/btf/vmlinux"))("strict mode", () => {
     expect((err as Error).message).toMatch(
       /function "core_poisoned": CO-RE relocation #0 \(byte_off \[\d+\] struct task_struct___poison\.field_the_kernel_lacks \(0:1 @ offset 4\)\): no match in the target BTF at .*core_poison\.bpf\.c:\d+/,
     );
+  });
+});
+
+describe.runIf(existsSync("/sys/kernel/btf/vmlinux"))("TYPE_MATCHES (clang-16 fixture)", () => {
+  it("matches subsets and rejects changed member types, unknown enumerators and kind changes", () => {
+    const obj = loadObjectFile(fixturePath("core_matches.bpf.o"));
+    const out = relocate(obj, loadKernelBtf());
+    const got = storedConstants(out.programs[0].instructions);
+    expect([0, 1, 2, 3, 4, 5, 6].map((k) => got.get(k))).toEqual([1n, 0n, 1n, 0n, 0n, 1n, 1n]);
+    expect(out.core.filter((c) => c.kind === CoreReloKind.TYPE_MATCHES)).toHaveLength(6);
   });
 });

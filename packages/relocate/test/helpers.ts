@@ -18,7 +18,15 @@ export interface LoadedObject {
 
 /** Parse a compiled test object with its BTF and BTF.ext. */
 export function loadObject(name: string, endian: "el" | "eb" = "el"): LoadedObject {
-  const spec = parseBpfObject(readFileSync(objectPath(name, endian)));
+  return loadObjectFile(objectPath(name, endian));
+}
+
+/** Committed objects built with another compiler (test/fixtures). */
+export const fixturePath = (file: string): string => new URL(`./fixtures/${file}`, import.meta.url).pathname;
+
+/** Parse an object file with its BTF and BTF.ext. */
+export function loadObjectFile(path: string): LoadedObject {
+  const spec = parseBpfObject(readFileSync(path));
   const btf = parseBtf(spec.btfBytes!);
   const ext = parseBtfExtInfo(spec.btfExtBytes!, (o) => btf.stringAt(o));
   return { spec, btf, ext };

@@ -41,7 +41,15 @@ import {
   poisonErrorFromLog,
   type RelocatedObject,
 } from "../src/index.js";
-import { expectedCoreKinds, fixupDatasecs, type LoadedObject, loadObject, relocate } from "./helpers.js";
+import {
+  expectedCoreKinds,
+  fixturePath,
+  fixupDatasecs,
+  type LoadedObject,
+  loadObject,
+  loadObjectFile,
+  relocate,
+} from "./helpers.js";
 
 /** The running kernel's config plus LINUX_KERNEL_VERSION from uname, as libbpf computes them. */
 const kernelConfig = (() => {
@@ -97,10 +105,10 @@ function normalise(insns: XlatedInsn[]): string[] {
 }
 
 /** Load an object with libbpf (bpftool) and return each program's xlated dump. */
-function libbpfXlated(name: string): Map<string, XlatedInsn[]> {
+function libbpfXlated(name: string, path = objectPath(name)): Map<string, XlatedInsn[]> {
   const dir = `/sys/fs/bpf/relocate_test_${process.pid}_${name}`;
   rmSync(dir, { recursive: true, force: true });
-  execFileSync("bpftool", ["prog", "loadall", objectPath(name), dir], { stdio: "pipe" });
+  execFileSync("bpftool", ["prog", "loadall", path, dir], { stdio: "pipe" });
   try {
     const out = new Map<string, XlatedInsn[]>();
     for (const prog of execFileSync("ls", [dir], { encoding: "utf8" }).split("\n").filter(Boolean)) {
@@ -341,6 +349,28 @@ describeKernel(
       expect(l.run("sections_main")).toBe(2);
       const v = new DataView(l.mapValue(".bss", 0, 16).buffer);
       expect([v.getBigUint64(0, true), v.getBigUint64(8, true)]).toEqual([6n, 41n]);
+    });
+
+    it("core_matches (clang-16 fixture): TYPE_MATCHES gives libbpf's xlated program and runs", () => {
+      const path = fixturePath("core_matches.bpf.o");
+      const l = new OurLoad(loadObjectFile(path));
+      loads.push(l);
+      l.load(kernel);
+      expect(normalise(l.xlated("core_matches"))).toEqual(
+        normalise(libbpfXlated("core_matches", path).get("core_matches")!),
+      );
+      expect(l.run("core_matches")).toBe(2);
+      const v = new DataView(l.mapValue(".bss", 0, 64).buffer);
+      expect(Array.from({ length: 8 }, (_, k) => v.getBigUint64(k * 8, true))).toEqual([
+        1n,
+        0n,
+        1n,
+        0n,
+        0n,
+        1n,
+        1n,
+        0xc0den,
+      ]);
     });
 
     it("core_poison: the verifier rejects the poisoned instruction and the error explains it", () => {
