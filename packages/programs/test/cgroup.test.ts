@@ -13,6 +13,7 @@ import {
   enableStats,
   FdLink,
   openCgroup,
+  SockOps,
 } from "../src/index.js";
 import { cgroupRootAvailable, createCgroup, type TestCgroup } from "./cgroup.js";
 
@@ -75,6 +76,12 @@ describeKernel(
         type: BpfProgType.CGROUP_SOCK_ADDR,
         attach: BpfAttachType.CGROUP_UNIX_CONNECT,
         trigger: `const net=require("net");const p="/tmp/ebpf-programs-"+process.pid+".sock";const srv=net.createServer(c=>c.end()).listen(p,()=>{const c=net.connect(p,()=>{c.destroy();srv.close()})});`,
+      },
+      {
+        cls: SockOps,
+        type: BpfProgType.SOCK_OPS,
+        attach: BpfAttachType.CGROUP_SOCK_OPS,
+        trigger: `const net=require("net");const srv=net.createServer(c=>c.end()).listen(0,"127.0.0.1",()=>{const c=net.connect(srv.address().port,"127.0.0.1",()=>{c.destroy();srv.close()})});`,
       },
       {
         cls: CgroupSysctl,

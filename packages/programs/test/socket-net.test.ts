@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
 import { exit, mov64Imm } from "@ebpf/relocate";
-import { BpfAttachType, BpfProgType } from "@ebpf/sys";
+import { BpfAttachType, BpfMapType, BpfProgType, mapCreate, progQuery } from "@ebpf/sys";
 import { describeKernel } from "@ebpf/testing";
 import { expect, it } from "vitest";
 import {
@@ -8,7 +8,9 @@ import {
   loadProgram,
   Netfilter,
   SkLookup,
+  SkMsg,
   SkReuseport,
+  SkSkb,
   SocketFilter,
   Syscall,
   Xdp,
@@ -110,5 +112,22 @@ describeKernel("socket and network-namespace programs", () => {
   it("loadProgram picks the typed class", () => {
     using p = loadProgram(prog("any_xdp", BpfProgType.XDP, 2));
     expect(p).toBeInstanceOf(Xdp);
+  });
+});
+
+describeKernel("sockmap programs", () => {
+  it("SkMsg and SkSkb attach to a sockmap (PROG_ATTACH) and detach", () => {
+    using map = mapCreate({ type: BpfMapType.SOCKMAP, keySize: 4, valueSize: 4, maxEntries: 4 });
+    using msg = SkMsg.load(prog("skmsg_pass", BpfProgType.SK_MSG, 1));
+    using verdict = SkSkb.load(prog("skskb_pass", BpfProgType.SK_SKB, 1));
+    const query = (at: number) => progQuery({ targetFd: map, attachType: at }).progIds;
+    const l1 = msg.attach(map);
+    const l2 = verdict.attach(map, "stream_verdict");
+    expect(query(BpfAttachType.SK_MSG_VERDICT)).toEqual([msg.info().id]);
+    expect(query(BpfAttachType.SK_SKB_STREAM_VERDICT)).toEqual([verdict.info().id]);
+    l1.detach();
+    l2.detach();
+    expect(query(BpfAttachType.SK_MSG_VERDICT)).toEqual([]);
+    expect(query(BpfAttachType.SK_SKB_STREAM_VERDICT)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { exit, mov64Imm } from "@ebpf/relocate";
 import { BpfAttachType, BpfProgType, progQuery, XdpAction, xdpQuery } from "@ebpf/sys";
 import { describeKernel } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { enableStats, FdLink, listLinks, SchedClassifier, Xdp } from "../src/index.js";
+import { enableStats, FdLink, FlowDissector, listLinks, SchedClassifier, Xdp } from "../src/index.js";
 import { createVethPair, netnsExists, qdiscs, type VethPair } from "./netns.js";
 
 // TCX_NEXT: let the next program of the chain run too (TCX_PASS = 0 would end the chain).
@@ -103,5 +103,37 @@ describeKernel("XDP and TC on a veth pair in a network namespace", () => {
     link.detach();
     expect(qdiscs(veth.host)).not.toContain("clsact");
     void stats;
+  });
+});
+
+describeKernel("XDP native mode and netns programs", () => {
+  let veth: VethPair;
+  beforeAll(() => {
+    veth = createVethPair();
+  });
+  afterAll(() => veth?.[Symbol.dispose]());
+
+  it("XDP in driver mode on veth fires", () => {
+    using stats = enableStats();
+    using prog = Xdp.load(xdpSpec("xdp_drv"));
+    using link = prog.attach(veth.host, { mode: "drv" });
+    expect(xdpQuery(veth.hostIfindex).attached).toBe(1); // XDP_ATTACHED_DRV
+    veth.sendFromPeer(2);
+    expect(prog.info().runCnt).toBeGreaterThanOrEqual(2n);
+    void stats;
+    void link;
+  });
+
+  it("FlowDissector links to a network namespace given by path", () => {
+    using prog = FlowDissector.load({
+      name: "fd_ok",
+      type: BpfProgType.FLOW_DISSECTOR,
+      license: "GPL",
+      instructions: [mov64Imm(0, 0), exit()],
+    });
+    const link = prog.attach(`/run/netns/${veth.ns}`) as FdLink;
+    expect(link.info().typeName).toBe("netns");
+    link.detach();
+    expect(prog.links).toHaveLength(0);
   });
 });
