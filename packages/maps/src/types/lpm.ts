@@ -61,7 +61,7 @@ export function lpmKeyCodec(keySize: number): Codec<LpmKey> {
 export class LpmTrie<V = Uint8Array> extends BpfMap<LpmKey, V> {
   constructor(source: MapCore | BpfMap<unknown, unknown>, c: ValueCodec<V> = {}) {
     const core = "core" in source ? source.core : source;
-    super(core, { keyCodec: lpmKeyCodec(core.info.keySize), valueCodec: c.valueCodec });
+    super(core, { ...c, keyCodec: lpmKeyCodec(core.info.keySize) });
     expectType(this.core, [BpfMapType.LPM_TRIE], "LpmTrie");
   }
   static create<V = Uint8Array>(spec: TypedMapSpec, c?: ValueCodec<V>, o?: CreateMapOptions): LpmTrie<V> {

@@ -1,8 +1,9 @@
 /**
  * Keyless maps: `Queue` (FIFO), `Stack` (LIFO) and `BloomFilter`.
  */
+import type { Btf, CodecOptions } from "@ebpf/btf";
 import { BpfFlags, BpfMapType } from "../abi.js";
-import { type Codec, rawCodec } from "../codec.js";
+import type { Codec } from "../codec.js";
 import type { MapCore } from "../core.js";
 import { MapSizeError } from "../errors.js";
 import { createWith, expectType, type MapSource, openWith, type TypedMapSpec } from "../factory.js";
@@ -12,9 +13,11 @@ import type { CreateMapOptions } from "../open.js";
 /** A spec for keyless maps: no key size. */
 export type KeylessMapSpec = Omit<TypedMapSpec, "keySize">;
 
-/** Codecs of a keyless map. */
+/** The value codec of a map whose key is fixed by its type; `btf` derives it from the map's BTF. */
 export interface ValueCodec<V> {
   valueCodec?: Codec<V>;
+  btf?: Btf;
+  btfOptions?: CodecOptions;
 }
 
 const noKey: Codec<undefined> = { size: 0, encode() {}, decode: () => undefined };
@@ -23,10 +26,7 @@ const noKey: Codec<undefined> = { size: 0, encode() {}, decode: () => undefined 
 abstract class KeylessMap<V> extends BpfMap<undefined, V> {
   constructor(source: MapCore | BpfMap<unknown, unknown>, c: ValueCodec<V> = {}) {
     const core = "core" in source ? source.core : source;
-    super(core, {
-      keyCodec: noKey,
-      valueCodec: c.valueCodec ?? (rawCodec(core.info.valueSize) as unknown as Codec<V>),
-    });
+    super(core, { ...c, keyCodec: noKey });
   }
 
   /** Adds `value`. When full, fails with E2BIG unless `overwrite` (BPF_EXIST) drops the oldest element. */
@@ -82,10 +82,7 @@ export class Stack<V = Uint8Array> extends KeylessMap<V> {
 export class BloomFilter<V = Uint8Array> extends BpfMap<undefined, V> {
   constructor(source: MapCore | BpfMap<unknown, unknown>, c: ValueCodec<V> = {}) {
     const core = "core" in source ? source.core : source;
-    super(core, {
-      keyCodec: noKey,
-      valueCodec: c.valueCodec ?? (rawCodec(core.info.valueSize) as unknown as Codec<V>),
-    });
+    super(core, { ...c, keyCodec: noKey });
     expectType(this.core, [BpfMapType.BLOOM_FILTER], "BloomFilter");
   }
   static create<V = Uint8Array>(

@@ -19,7 +19,7 @@ type StorageClass<M> = new (core: MapCore, c?: ValueCodec<never>) => M;
 export class LocalStorageMap<V = Uint8Array> extends BpfMap<number, V> {
   protected static readonly types: readonly number[] = [];
   constructor(source: MapCore | BpfMap<unknown, unknown>, c: ValueCodec<V> = {}) {
-    super(source, { keyCodec: codecs.i32, valueCodec: c.valueCodec });
+    super(source, { ...c, keyCodec: codecs.i32 });
     const cls = new.target as unknown as { types: readonly number[]; name: string };
     expectType(this.core, cls.types, cls.name);
   }

@@ -1,0 +1,73 @@
+import { closeSync, openSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { BtfBuilder } from "@ebpf/btf";
+import { btfLoad } from "@ebpf/sys";
+import { describeKernel } from "@ebpf/testing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { BpfFlagsForTest as BpfFlags, CgrpStorage, InodeStorage, SkStorage } from "../harness.js";
+
+interface Pair {
+  a: number;
+  b: number;
+}
+
+describeKernel("local storage maps on the real kernel (BTF built in the test)", () => {
+  let btfFd: { close(): void; raw: number };
+  let intId = 0;
+  let pairId = 0;
+  let btf: ReturnType<BtfBuilder["build"]>;
+  let server: Server;
+  beforeAll(async () => {
+    const b = new BtfBuilder();
+    intId = b.addInt("int", 4, 1);
+    const u32 = b.addInt("unsigned int", 4);
+    pairId = b.addStruct("pair", 8, [
+      { name: "a", type: u32, bitOffset: 0 },
+      { name: "b", type: u32, bitOffset: 32 },
+    ]);
+    btf = b.build();
+    btfFd = btfLoad({ btf: b.marshal() });
+    server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  });
+  afterAll(() => {
+    btfFd?.close();
+    server?.close();
+  });
+
+  const spec = () => ({
+    keySize: 4,
+    valueSize: 8,
+    maxEntries: 0,
+    flags: BpfFlags.BPF_F_NO_PREALLOC,
+    btfFd: btfFd.raw,
+    btfKeyTypeId: intId,
+    btfValueTypeId: pairId,
+  });
+
+  it("SkStorage: per-socket values keyed by a socket fd, decoded through BTF", () => {
+    using m = SkStorage.create<Pair>(spec(), { btf });
+    const sockFd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    expect(sockFd).toBeGreaterThan(0);
+    expect(m.get(sockFd)).toBeUndefined();
+    m.set(sockFd, { a: 1, b: 2 });
+    expect(m.get(sockFd)).toEqual({ a: 1, b: 2 });
+    expect(m.delete(sockFd)).toBe(true);
+    expect(m.get(sockFd)).toBeUndefined();
+  });
+
+  it("CgrpStorage and InodeStorage: keyed by a directory / file fd", () => {
+    const dir = openSync("/sys/fs/cgroup/unified", "r");
+    const file = openSync("/proc/self/status", "r");
+    try {
+      using cg = CgrpStorage.create(spec());
+      cg.set(dir, Uint8Array.of(7, 0, 0, 0, 0, 0, 0, 0));
+      expect(cg.get(dir)?.[0]).toBe(7);
+      using ino = InodeStorage.create(spec());
+      expect(ino.info().typeName).toBe("inode_storage");
+    } finally {
+      closeSync(dir);
+      closeSync(file);
+    }
+  });
+});
