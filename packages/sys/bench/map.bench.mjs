@@ -7,8 +7,11 @@
 //
 //   pnpm build && node packages/sys/bench/map.bench.mjs
 //   cd ../shared/anchors/perf && ./run.sh libbpf --cmd 'node /path/to/packages/sys/bench/map.bench.mjs'
+import koffi from "koffi";
 import {
+  BpfCmd,
   BpfMapType,
+  MapElemAttr,
   MapElemOps,
   mapCreate,
   mapDeleteBatch,
@@ -60,6 +63,20 @@ const av = new DataView(a.value.buffer, a.value.byteOffset, 8);
 const gk = new Uint8Array(4);
 const gv = new Uint8Array(8);
 const gkv = new DataView(gk.buffer);
+
+// The koffi floor: a bare koffi call of bpf(BPF_MAP_LOOKUP_ELEM) on a 16-entry array map, the
+// counterpart of the anchors' sys.bpf_lookup_ns (raw syscall from C). Shows what the wrapper adds.
+const rawSyscall = koffi.load("libc.so.6").func("syscall", "long", ["long", "long", "uint64_t", "uint64_t"]);
+const small = mapCreate({ type: BpfMapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 16 });
+const rawKey = new Uint8Array(128);
+const rawValue = new Uint8Array(128);
+const rawAttr = new Uint8Array(128);
+const rawView = new DataView(rawAttr.buffer);
+rawView.setUint32(MapElemAttr.fields.map_fd.offset, small.raw, true);
+rawView.setBigUint64(MapElemAttr.fields.key.offset, koffi.address(rawKey), true);
+rawView.setBigUint64(MapElemAttr.fields.value.offset, koffi.address(rawValue), true);
+const rawAttrAddress = Number(koffi.address(rawAttr));
+const SYS_BPF = process.arch === "arm64" ? 280 : 321;
 
 for (let it = -1; it < ITERS; it++) {
   const timed = it >= 0;
@@ -144,8 +161,18 @@ for (let it = -1; it < ITERS; it++) {
   if (got !== NKEYS) throw new Error(`lookup batch: ${got}/${NKEYS}`);
   if (timed) sample("map_batch_lookup_ns", t1 - t0, NKEYS, "ns/elem");
 
+  t0 = now();
+  for (let i = 0; i < NKEYS; i++) {
+    rawKey[0] = i & 15;
+    if (rawSyscall(SYS_BPF, BpfCmd.MAP_LOOKUP_ELEM, rawAttrAddress, MapElemAttr.byteSize) !== 0)
+      throw new Error("raw lookup");
+  }
+  t1 = now();
+  if (timed) sample("bpf_lookup_koffi_ns", t1 - t0, NKEYS);
+
   mapDeleteBatch(hash, { keys: keyBytes, count: NKEYS });
   if (!timed) process.stderr.write(`map.bench: ${NKEYS} keys (sum ${sum})\n`);
 }
 hash.close();
 array.close();
+small.close();
