@@ -1,14 +1,18 @@
 import { readFileSync } from "node:fs";
 import { describeKernel, fdIsOpen } from "@ebpf/testing";
 import { afterAll, expect, it } from "vitest";
+import { loadProducer } from "../../bench/producers.mjs";
 import {
+  Arena,
   ArrayMap,
   ArrayOfMaps,
   BloomFilter,
   BpfFlagsForTest as BpfFlags,
   type BpfMap,
+  CpuMap,
   codecs,
   createMap,
+  DevMap,
   HashMap,
   LpmTrie,
   LruHashMap,
@@ -19,9 +23,12 @@ import {
   openMap,
   PerCpuArray,
   PerCpuHashMap,
+  ProgramArray,
   probeMapType,
   Queue,
+  RingBuf,
   Stack,
+  StackTraceMap,
 } from "../harness.js";
 
 const tag = `maps_${process.pid}`;
@@ -196,6 +203,40 @@ describeKernel("maps on the real kernel", () => {
     const inner = track(ArrayMap.create({ valueSize: 4, maxEntries: 1 }));
     outer.set(1, inner.fd);
     expect(outer.get(1)).toBe(inner.info().id);
+  });
+
+  it("fd-valued maps: program array returns the program id, devmap/cpumap take ifindex/queue size", () => {
+    const counter = track(ArrayMap.create({ valueSize: 8, maxEntries: 1 }));
+    const ring = track(RingBuf.create({ maxEntries: 4096 }));
+    const prog = loadProducer("ringbuf", ring.fd, counter.fd);
+    try {
+      const progs = track(ProgramArray.create({ keySize: 4, valueSize: 4, maxEntries: 4 }));
+      progs.set(2, prog.raw);
+      const id = progs.get(2);
+      expect(id).toBeGreaterThan(0);
+      expect(progs.get(1)).toBeUndefined();
+      expect(progs.delete(2)).toBe(true);
+    } finally {
+      prog.close();
+    }
+    const dev = track(DevMap.create({ keySize: 4, valueSize: 4, maxEntries: 4 }));
+    dev.set(0, 1); // ifindex 1: lo
+    expect(dev.get(0)).toBe(1);
+    const cpus = track(CpuMap.create({ keySize: 4, valueSize: 4, maxEntries: 1 }));
+    cpus.set(0, 192); // queue size
+    expect(cpus.get(0)).toBe(192);
+    const stacks = track(StackTraceMap.create({ keySize: 4, valueSize: 8 * 16, maxEntries: 8 }));
+    expect(stacks.get(3)).toBeUndefined();
+  });
+
+  it("arena: maps its pages read-write", () => {
+    const arena = track(Arena.create({ maxEntries: 4 }));
+    const mem = arena.mmap();
+    expect(mem.bytes.length).toBe(4 * 4096);
+    mem.view.setUint32(100, 0xabcd, true);
+    expect(mem.view.getUint32(100, true)).toBe(0xabcd);
+    arena.close();
+    expect(mem.closed).toBe(true);
   });
 
   it("pin, fromPin, unpin; opening a missing pin is a typed error", () => {
