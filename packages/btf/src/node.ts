@@ -36,7 +36,7 @@ function read(path: string, what: string, hint: string): Uint8Array {
 
 /**
  * The running kernel's BTF (`/sys/kernel/btf/vmlinux`), parsed on first call and cached for the process.
- * @throws {@link BtfError} `ERR_EBPF_BTF_UNAVAILABLE` when the kernel exposes no BTF.
+ * @throws BtfError `ERR_EBPF_BTF_UNAVAILABLE` when the kernel exposes no BTF.
  */
 export function loadKernelBtf(): Btf {
   if (!kernel)
@@ -48,7 +48,7 @@ export function loadKernelBtf(): Btf {
 
 /**
  * A loaded module's BTF (`/sys/kernel/btf/<name>`), split on top of {@link loadKernelBtf}; cached per name.
- * @throws {@link BtfError} `ERR_EBPF_BTF_UNAVAILABLE` when the module is not loaded or has no BTF.
+ * @throws BtfError `ERR_EBPF_BTF_UNAVAILABLE` when the module is not loaded or has no BTF.
  */
 export function loadModuleBtf(name: string): Btf {
   if (name === "vmlinux") return loadKernelBtf();
