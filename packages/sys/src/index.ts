@@ -79,6 +79,14 @@ export {
 } from "./poll.js";
 export { Poller, type PollerOptions, type ReadyCallback, type Registration } from "./poller.js";
 export {
+  type ProbeEventOptions,
+  type ProbePmu,
+  perfEventOpenProbe,
+  probePmu,
+  type UprobeMultiOptions,
+  uprobeMultiLinkCreate,
+} from "./probe-link.js";
+export {
   haveBoundedLoops,
   haveBpfLinks,
   haveBtf,
