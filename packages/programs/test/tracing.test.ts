@@ -2,13 +2,13 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { exit, mov64Imm } from "@ebpf/relocate";
-import { BpfAttachType, BpfProgType, LoadError, NotSupportedError, PerfSwIds } from "@ebpf/sys";
+import { BpfAttachType, BpfLinkInfo, BpfProgType, LoadError, NotSupportedError, PerfSwIds } from "@ebpf/sys";
 import { describeKernel } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   BtfTracePoint,
   enableStats,
-  type FdLink,
+  FdLink,
   FEntry,
   FExit,
   FModRet,
@@ -178,6 +178,10 @@ describeKernel("uprobes on a test binary", () => {
     using exitProbe = UProbe.load(ret0("up_exit", BpfProgType.KPROBE));
     const l1 = entry.attach(bin, { symbol: "ebpf_uprobe_target" });
     const l2 = exitProbe.attach(bin, { symbol: "ebpf_uprobe_target", retprobe: true, cookie: 7 });
+    const info = (l2 as FdLink).info();
+    const f = BpfLinkInfo.fields["perf_event.uprobe.cookie"];
+    expect(new DataView(info.raw.buffer).getBigUint64(f.offset, true)).toBe(7n);
+    expect(readFileSync("/sys/kernel/tracing/uprobe_events", "utf8")).not.toContain(`ebpf_${process.pid}`);
     run(10);
     expect(entry.info().runCnt).toBe(10n);
     expect(exitProbe.info().runCnt).toBe(10n);
@@ -207,10 +211,27 @@ describeKernel("uprobes on a test binary", () => {
     using stats = enableStats();
     using prog = UProbe.load(ret0("up_multi", BpfProgType.KPROBE));
     const link = prog.attachMulti(bin, ["ebpf_uprobe_target", "ebpf_uprobe_other"]);
+    expect(link.description).toMatch(/one uprobe each/);
     run(3);
     expect(prog.info().runCnt).toBe(6n);
     link.detach();
     expect(prog.links).toHaveLength(0);
+    void stats;
+  });
+
+  it("uprobe.multi programs get one uprobe_multi link (6.6+)", () => {
+    using stats = enableStats();
+    using prog = UProbe.load(
+      ret0("up_multi_link", BpfProgType.KPROBE, { expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI }),
+    );
+    const link = prog.attachMulti(bin, ["ebpf_uprobe_target", "ebpf_uprobe_other"], { cookies: [1n, 2n] });
+    expect(link).toBeInstanceOf(FdLink);
+    expect((link as FdLink).info().typeName).toBe("uprobe_multi");
+    run(4);
+    expect(prog.info().runCnt).toBe(8n);
+    link.detach();
+    run(1);
+    expect(prog.info().runCnt).toBe(8n);
     void stats;
   });
 });

@@ -1,12 +1,24 @@
 /**
- * kprobes and uprobes, attached through probe events created in tracefs (`kprobe_events`,
- * `uprobe_events`) and a perf event on them. Each attachment owns its probe event and removes it on
- * detach.
+ * kprobes and uprobes: a perf event on the kprobe/uprobe PMU (the probe exists as long as the event fd),
+ * or on older kernels a probe event created in tracefs (`kprobe_events`, `uprobe_events`) that the
+ * attachment removes on detach.
  */
 import { existsSync } from "node:fs";
-import { BpfProgType, type Fd, NotSupportedError, PerfTypeId } from "@ebpf/sys";
+import {
+  BpfAttachType,
+  BpfFlags,
+  BpfProgType,
+  Errno,
+  type Fd,
+  NotSupportedError,
+  PerfTypeId,
+  perfEventOpenProbe,
+  probePmu,
+  SyscallError,
+  uprobeMultiLinkCreate,
+} from "@ebpf/sys";
 import { AttachError } from "../errors.js";
-import { CallbackLink, type Link } from "../link.js";
+import { CallbackLink, FdLink, type Link } from "../link.js";
 import { Program } from "../program.js";
 import { symbolOffset } from "./elf-symbols.js";
 import { attachPerfEvent } from "./perf-link.js";
@@ -24,7 +36,7 @@ export interface KProbeAttachOptions {
 
 /** Whether this kernel has kprobes (CONFIG_KPROBES): the PMU or the tracefs interface. */
 export function haveKprobes(): boolean {
-  if (existsSync("/sys/bus/event_source/devices/kprobe/type")) return true;
+  if (probePmu("kprobe")) return true;
   try {
     return existsSync(`${tracefsRoot()}/kprobe_events`);
   } catch {
@@ -49,8 +61,17 @@ export class KProbe extends Program {
       });
     const ret = options.retprobe ?? this instanceof KRetProbe;
     const target = options.offset ? `${func}+${options.offset}` : func;
-    const probe = createProbeEvent("kprobe", ret, target);
     const what = `${ret ? "kretprobe" : "kprobe"} ${target} "${this.name}"`;
+    if (probePmu("kprobe")) {
+      const event = perfEventOpenProbe({
+        kind: "kprobe",
+        target: func,
+        offset: options.offset ?? 0,
+        retprobe: ret,
+      });
+      return this.adopt(attachPerfEvent(this.sys, this.fd, event, what, { cookie: options.cookie }));
+    }
+    const probe = createProbeEvent("kprobe", ret, target);
     return this.adopt(attachProbe(this, probe, what, -1, options.cookie));
   }
 }
@@ -97,8 +118,20 @@ export class UProbe extends Program {
         ? symbolOffset(path, options.symbol, options.offset ?? 0)
         : (options.offset ?? 0);
     const ret = options.retprobe ?? this instanceof URetProbe;
-    const probe = createProbeEvent("uprobe", ret, `${path}:0x${offset.toString(16)}`);
     const what = `${ret ? "uretprobe" : "uprobe"} ${path}:${options.symbol ?? ""}+0x${offset.toString(16)}`;
+    if (probePmu("uprobe")) {
+      // The PMU probe lives and dies with the perf event fd: nothing is left in tracefs.
+      const event = perfEventOpenProbe({
+        kind: "uprobe",
+        target: path,
+        offset,
+        retprobe: ret,
+        pid: options.pid,
+      });
+      const desc = `${what}${options.pid ? ` pid ${options.pid}` : ""} "${this.name}"`;
+      return this.adopt(attachPerfEvent(this.sys, this.fd, event, desc, { cookie: options.cookie }));
+    }
+    const probe = createProbeEvent("uprobe", ret, `${path}:0x${offset.toString(16)}`);
     return this.adopt(
       attachProbe(
         this,
@@ -111,24 +144,43 @@ export class UProbe extends Program {
   }
 
   /**
-   * Attaches to several functions of one binary: one uprobe each, grouped into one link (what the
-   * uprobe_multi link does in one call on 6.6+).
+   * Attaches to several functions of one binary under one link: a uprobe_multi link (6.6+) when the
+   * program was loaded for it (`uprobe.multi` sections: expected attach type TRACE_UPROBE_MULTI), else
+   * one uprobe per symbol grouped together.
    */
   attachMulti(
     path: string,
     symbols: readonly string[],
-    options: Omit<UProbeAttachOptions, "symbol"> = {},
+    options: Omit<UProbeAttachOptions, "symbol" | "offset" | "cookie"> & { cookies?: readonly bigint[] } = {},
   ): Link {
+    const ret = options.retprobe ?? this instanceof URetProbe;
+    const what = `${ret ? "uretprobe" : "uprobe"}.multi ${path} [${symbols.join(", ")}] "${this.name}"`;
+    const offsets = symbols.map((s) => symbolOffset(path, s));
+    if (this.expectedAttachType === BpfAttachType.TRACE_UPROBE_MULTI) {
+      const fd = uprobeMultiLinkCreate({
+        progFd: this.fd,
+        path,
+        offsets,
+        cookies: options.cookies,
+        flags: ret ? BpfFlags.BPF_F_UPROBE_MULTI_RETURN : 0,
+        pid: options.pid,
+      });
+      return this.adopt(new FdLink(fd, `${what} (link)`, this.sys));
+    }
     const links: Link[] = [];
     try {
-      for (const symbol of symbols) links.push(this.attach(path, { ...options, symbol }));
+      symbols.forEach((symbol, i) => {
+        links.push(
+          this.attach(path, { symbol, pid: options.pid, retprobe: ret, cookie: options.cookies?.[i] }),
+        );
+      });
     } catch (e) {
       for (const l of links) l.detach();
       throw e;
     }
     for (const l of links) this.forgetLink(l);
     return this.adopt(
-      new CallbackLink(`uprobe.multi ${path} [${symbols.join(", ")}] "${this.name}"`, () => {
+      new CallbackLink(`${what} (one uprobe each)`, () => {
         for (const l of links) l.detach();
       }),
     );
