@@ -83,6 +83,7 @@ export class Btf implements Iterable<BtfType> {
   #nameIndex: Map<string, number | number[]> | undefined;
   #stringIndex: Map<string, number> | undefined;
   #ptrSize = 0;
+  #aligns: Map<number, number> | undefined;
 
   /** @internal Use {@link parseBtf} or the builder. */
   constructor(data: BtfData) {
@@ -426,14 +427,25 @@ export class Btf implements Iterable<BtfType> {
         return this.#alignOf(this.#word(id, 3), depth + 1);
       case BtfKind.Struct:
       case BtfKind.Union: {
+        // Memoised: without it, aggregates nesting other aggregates several times over would cost
+        // exponential time on hostile input.
+        const known = this.#aligns?.get(id);
+        if (known !== undefined) return known;
         const t = this.typeById(id) as BtfTypeOf<typeof BtfKind.Struct>;
         let max = 1;
+        let packed = false;
         for (const m of t.members) {
           const align = this.#alignOf(m.type, depth + 1);
           if (align > max) max = align;
-          if (m.bitfieldSize === 0 && m.bitOffset % (8 * align) !== 0) return 1;
+          if (m.bitfieldSize === 0 && m.bitOffset % (8 * align) !== 0) {
+            packed = true;
+            break;
+          }
         }
-        return t.size % max === 0 ? max : 1;
+        const result = packed || t.size % max !== 0 ? 1 : max;
+        this.#aligns ??= new Map();
+        this.#aligns.set(id, result);
+        return result;
       }
       default:
         throw new BtfError("ERR_EBPF_BTF_NO_SIZE", `type [${id}] ${this.#describe(id)} has no alignment`);

@@ -23,6 +23,20 @@ export interface MemberLayout {
 }
 
 const MAX_DEPTH = 64;
+/** Steps a single query may take: bounds the work on hostile input where types fan out as a DAG. */
+const MAX_STEPS = 100_000;
+
+interface Budget {
+  steps: number;
+}
+
+function spend(budget: Budget, id: number): void {
+  if (++budget.steps > MAX_STEPS)
+    throw new BtfError(
+      "ERR_EBPF_BTF_INVALID",
+      `type [${id}] is too complex to walk (over ${MAX_STEPS} steps)`,
+    );
+}
 
 function composite(btf: Btf, id: number): BtfStruct | BtfUnion {
   const t = btf.resolve(id);
@@ -60,8 +74,9 @@ export function findMember(btf: Btf, id: number, path: string): MemberLayout | u
   let cur = id;
   let base = 0;
   let found: MemberLayout | undefined;
+  const budget = { steps: 0 };
   for (const part of path.split(".")) {
-    found = lookup(btf, cur, part, base, 0);
+    found = lookup(btf, cur, part, base, 0, budget);
     if (!found) return undefined;
     cur = found.type;
     base = found.bitOffset;
@@ -69,7 +84,15 @@ export function findMember(btf: Btf, id: number, path: string): MemberLayout | u
   return found;
 }
 
-function lookup(btf: Btf, id: number, name: string, base: number, depth: number): MemberLayout | undefined {
+function lookup(
+  btf: Btf,
+  id: number,
+  name: string,
+  base: number,
+  depth: number,
+  budget: Budget,
+): MemberLayout | undefined {
+  spend(budget, id);
   if (depth > MAX_DEPTH)
     throw btfParseError(0, "a finite nesting of anonymous members", `type [${id}] nests too deep`);
   const agg = composite(btf, id);
@@ -79,7 +102,7 @@ function lookup(btf: Btf, id: number, name: string, base: number, depth: number)
     if (m.name === "") {
       const r = btf.resolve(m.type);
       if (r.kind === BtfKind.Struct || r.kind === BtfKind.Union) {
-        const hit = lookup(btf, m.type, name, base + m.bitOffset, depth + 1);
+        const hit = lookup(btf, m.type, name, base + m.bitOffset, depth + 1, budget);
         if (hit) return hit;
       }
     }
@@ -107,10 +130,11 @@ function join(base: string, inner: string): string {
  * `"int (*)(void *, int)"`. With `declName`, the declarator is spelled around it (`"int (*cb)(int)"`).
  */
 export function typeNameOf(btf: Btf, id: number, declName = ""): string {
-  return decl(btf, id, declName, 0);
+  return decl(btf, id, declName, 0, { steps: 0 });
 }
 
-function decl(btf: Btf, id: number, inner: string, depth: number): string {
+function decl(btf: Btf, id: number, inner: string, depth: number, budget: Budget): string {
+  spend(budget, id);
   if (depth > MAX_DEPTH) throw btfParseError(0, "a finite type chain", `type [${id}] nests too deep`);
   const t = btf.typeById(id);
   const anon = (s: string) => s || "(anon)";
@@ -134,32 +158,39 @@ function decl(btf: Btf, id: number, inner: string, depth: number): string {
     case BtfKind.Ptr: {
       const k = btf.kind(t.type);
       const wrap = k === BtfKind.Array || k === BtfKind.FuncProto;
-      return decl(btf, t.type, wrap ? `(*${inner})` : `*${inner}`, depth + 1);
+      return decl(btf, t.type, wrap ? `(*${inner})` : `*${inner}`, depth + 1, budget);
     }
     case BtfKind.Const:
     case BtfKind.Volatile:
     case BtfKind.Restrict: {
       const q = t.kind === BtfKind.Const ? "const" : t.kind === BtfKind.Volatile ? "volatile" : "restrict";
-      if (btf.kind(t.type) === BtfKind.Ptr) return decl(btf, t.type, inner ? `${q} ${inner}` : q, depth + 1);
-      return `${q} ${decl(btf, t.type, inner, depth + 1)}`;
+      if (btf.kind(t.type) === BtfKind.Ptr)
+        return decl(btf, t.type, inner ? `${q} ${inner}` : q, depth + 1, budget);
+      return `${q} ${decl(btf, t.type, inner, depth + 1, budget)}`;
     }
     case BtfKind.TypeTag: {
       const attr = `__attribute__((btf_type_tag("${t.name}")))`;
-      return decl(btf, t.type, inner ? `${attr} ${inner}` : attr, depth + 1);
+      return decl(btf, t.type, inner ? `${attr} ${inner}` : attr, depth + 1, budget);
     }
     case BtfKind.Array:
-      return decl(btf, t.elemType, `${inner}[${t.nelems}]`, depth + 1);
+      return decl(btf, t.elemType, `${inner}[${t.nelems}]`, depth + 1, budget);
     case BtfKind.FuncProto: {
       const params = t.params.map((p, i) =>
-        p.type === 0 && i === t.params.length - 1 ? "..." : decl(btf, p.type, p.name, depth + 1),
+        p.type === 0 && i === t.params.length - 1 ? "..." : decl(btf, p.type, p.name, depth + 1, budget),
       );
-      return decl(btf, t.returnType, `${inner}(${params.length ? params.join(", ") : "void"})`, depth + 1);
+      return decl(
+        btf,
+        t.returnType,
+        `${inner}(${params.length ? params.join(", ") : "void"})`,
+        depth + 1,
+        budget,
+      );
     }
     case BtfKind.Func:
-      return decl(btf, t.type, inner || t.name, depth + 1);
+      return decl(btf, t.type, inner || t.name, depth + 1, budget);
     case BtfKind.Var:
-      return decl(btf, t.type, inner || t.name, depth + 1);
+      return decl(btf, t.type, inner || t.name, depth + 1, budget);
     case BtfKind.DeclTag:
-      return `__attribute__((btf_decl_tag("${t.name}"))) ${decl(btf, t.type, inner, depth + 1)}`;
+      return `__attribute__((btf_decl_tag("${t.name}"))) ${decl(btf, t.type, inner, depth + 1, budget)}`;
   }
 }

@@ -128,6 +128,37 @@ describe("malformed BTF: each check", () => {
     expect(btf.sizeOf(1)).toBe(8);
   });
 
+  it("bounds the work on types that fan out as a DAG (no exponential walks)", () => {
+    const b = new BtfBuilder();
+    const int = b.addInt("int", 4, IntEncoding.Signed);
+    // 25 levels (within the depth limit, 2^25 paths): proto(i) takes two pointers to proto(i+1);
+    // struct(i) holds two anonymous struct(i+1).
+    const levels = 25;
+    const protos = Array.from({ length: levels }, (_, i) => b.nextId + i * 2);
+    for (let i = 0; i < levels; i++) {
+      const next = i + 1 < levels ? protos[i + 1] : int;
+      b.addFuncProto(int, [
+        { name: "a", type: i + 1 < levels ? next + 1 : int },
+        { name: "b", type: i + 1 < levels ? next + 1 : int },
+      ]);
+      b.addPtr(protos[i]);
+    }
+    const structs = Array.from({ length: levels }, (_, i) => b.nextId + i);
+    for (let i = 0; i < levels; i++) {
+      const inner = i + 1 < levels ? structs[i + 1] : int;
+      b.addStruct(`s${i}`, 8, [
+        { name: "", type: inner, bitOffset: 0 },
+        { name: "", type: inner, bitOffset: 0 },
+      ]);
+    }
+    const btf = b.build();
+    const t0 = performance.now();
+    expect(() => btf.typeName(protos[0])).toThrow(BtfError);
+    expect(btf.alignOf(structs[0])).toBe(4);
+    expect(() => btf.findMember(structs[0], "missing")).toThrow(BtfError);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
   it("rejects split BTF whose ids or strings point past the base", () => {
     const base = new BtfBuilder();
     base.addInt("int", 4, IntEncoding.Signed);
