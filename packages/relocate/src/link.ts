@@ -99,7 +99,16 @@ export function decodeFunction(fn: FunctionSpec, order: ByteOrder, ext?: ExtInfo
   if (ext) {
     const lo = fn.offset;
     const hi = fn.offset + fn.size;
-    const inRange = (off: number) => off >= lo && off < hi;
+    const inRange = (off: number) => {
+      if (off < lo || off >= hi) return false;
+      if ((off - lo) % 8 !== 0) {
+        throw new RelocationError(
+          "ERR_EBPF_RELOCATION",
+          `function "${fn.name}": BTF.ext record at byte ${off} of ${fn.sectionName} is not instruction-aligned`,
+        );
+      }
+      return true;
+    };
     for (const f of ext.funcInfo.get(fn.sectionName) ?? []) {
       if (inRange(f.insnOff)) at((f.insnOff - lo) / 8, "func info").func = { typeId: f.typeId };
     }
