@@ -72,7 +72,7 @@ export { AttachError, VerifierError, type VerifierErrorDetails, type VerifierSou
 export { enableStats, listLinks, listMaps, listPrograms, programInfoById } from "./inventory.js";
 export { CallbackLink, FdLink, Link, linkTypeName } from "./link.js";
 export { loadProgramFd, progTypeName, type ResolvedAttachTarget, verifierError } from "./load.js";
-export { fixupObjectBtf, loadObjectBtf } from "./object-btf.js";
+export { fixupObjectBtf, loadObjectBtf, withStringsOf } from "./object-btf.js";
 export {
   Program,
   type ProgramClass,

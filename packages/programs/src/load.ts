@@ -17,6 +17,7 @@ import {
   type Fd,
   kernelAtLeast,
   kernelSyscalls,
+  kernelVersion,
   LoadError,
   type ProgLoadOptions,
   type Syscalls,
@@ -87,7 +88,8 @@ export function loadProgramFd(
     insns,
     license: spec.license,
     name: sanitizeName(spec.name),
-    kernVersion: spec.kernVersion,
+    // Kernels before 5.0 refuse kprobe programs whose kern_version is not the running kernel's.
+    kernVersion: spec.kernVersion ?? (spec.type === BpfProgType.KPROBE ? kernelVersion().code : undefined),
     flags: spec.flags,
     expectedAttachType: spec.expectedAttachType,
     ifindex: spec.ifindex,

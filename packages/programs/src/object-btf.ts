@@ -2,7 +2,7 @@
  * An object file's BTF made loadable: DATASEC sizes and variable offsets filled in from the ELF (clang
  * leaves them 0 for the loader), then sanitized for the BTF kinds the running kernel knows.
  */
-import { type Btf, BtfKind, btfFeaturesOfKernel, marshalBtf, parseBtf, sanitizeBtf } from "@ebpf/btf";
+import { type Btf, BtfBuilder, BtfKind, btfFeaturesOfKernel, parseBtf, sanitizeBtf } from "@ebpf/btf";
 import type { BpfObjectSpec } from "@ebpf/elf";
 import { type Fd, kernelSyscalls, kernelVersion, LoadError, type Syscalls } from "@ebpf/sys";
 import { AttachError } from "./errors.js";
@@ -66,6 +66,19 @@ function assemble(words: Uint32Array, btf: Btf): Uint8Array {
 }
 
 /**
+ * Re-encodes `types` on top of `original`'s string section, so every string offset of the object (func and
+ * line info name source files and lines by offset) still points at the same text; new names are appended.
+ */
+export function withStringsOf(original: Btf, types: Btf): Uint8Array {
+  const b = new BtfBuilder(
+    { littleEndian: original.littleEndian },
+    { strings: original.stringBytes(), hdrLen: original.data.hdrLen },
+  );
+  for (let id = types.startId; id < types.count; id++) b.add(types.typeById(id));
+  return b.marshal();
+}
+
+/**
  * Loads an object's BTF into the kernel (BPF_BTF_LOAD): fixed up ({@link fixupObjectBtf}) and sanitized
  * for the running kernel. Throws the kernel's LoadError with the BTF log when it is refused.
  *
@@ -79,7 +92,7 @@ export function loadObjectBtf(spec: BpfObjectSpec, sys: Syscalls = kernelSyscall
   const k = kernelVersion();
   const parsed = parseBtf(bytes);
   const sanitized = sanitizeBtf(parsed, btfFeaturesOfKernel(k.major, k.minor));
-  if (sanitized !== parsed) bytes = marshalBtf(sanitized);
+  if (sanitized !== parsed) bytes = withStringsOf(parsed, sanitized);
   try {
     return sys.btfLoad({ btf: bytes });
   } catch (e) {
