@@ -3,6 +3,7 @@
  * linker consumes. Strings (section names, file names, source lines, access specs) live in `.BTF`'s
  * string section, so the caller passes a lookup.
  */
+import type { BtfExt } from "@ebpf/btf";
 import { ParseError } from "@ebpf/errors";
 import type { ExtCoreRelo, ExtFuncInfo, ExtInfo, ExtLineInfo } from "./link.js";
 
@@ -92,5 +93,55 @@ export function parseBtfExtInfo(bytes: Uint8Array, stringAt: (offset: number) =>
     accessString: str(u32(o + 8), o + 8),
     kind: u32(o + 12),
   }));
+  return { funcInfo, lineInfo, coreRelos };
+}
+
+/**
+ * The {@link ExtInfo} view of `@ebpf/btf`'s `parseBtfExt` result (the same records
+ * {@link parseBtfExtInfo} reads).
+ *
+ * @example
+ * ```ts
+ * const ext = fromBtfExt(parseBtfExt(spec.btfExtBytes!, btf));
+ * ```
+ */
+export function fromBtfExt(ext: BtfExt): ExtInfo {
+  const funcInfo = new Map<string, ExtFuncInfo[]>();
+  const lineInfo = new Map<string, ExtLineInfo[]>();
+  const coreRelos = new Map<string, ExtCoreRelo[]>();
+  const add = <T>(m: Map<string, T[]>, section: string, items: T[]) =>
+    m.set(section, [...(m.get(section) ?? []), ...items]);
+  for (const s of ext.funcInfo)
+    add(
+      funcInfo,
+      s.section,
+      s.records.map((r) => ({ insnOff: r.insnOff, typeId: r.typeId })),
+    );
+  for (const s of ext.lineInfo) {
+    add(
+      lineInfo,
+      s.section,
+      s.records.map((r) => ({
+        insnOff: r.insnOff,
+        fileNameOff: r.fileNameOff,
+        lineOff: r.lineOff,
+        lineCol: ((r.lineNumber << 10) | r.column) >>> 0,
+        fileName: r.fileName,
+        line: r.line,
+      })),
+    );
+  }
+  for (const s of ext.coreRelos) {
+    add(
+      coreRelos,
+      s.section,
+      s.records.map((r) => ({
+        insnOff: r.insnOff,
+        typeId: r.typeId,
+        accessString: r.accessStr,
+        kind: r.kind,
+      })),
+    );
+  }
   return { funcInfo, lineInfo, coreRelos };
 }

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { EbpfError, ParseError } from "@ebpf/errors";
-export { parseBtfExtInfo } from "./btf-ext.js";
+export { fromBtfExt, parseBtfExtInfo } from "./btf-ext.js";
 export {
   type CoreResolution,
   calcRelo,

@@ -1,5 +1,13 @@
+import { parseBtfExt } from "@ebpf/btf";
 import { describe, expect, it } from "vitest";
-import { fromBtf, ParseError, parseBtfExtInfo, RelocationError, relocateObject } from "../src/index.js";
+import {
+  fromBtf,
+  fromBtfExt,
+  ParseError,
+  parseBtfExtInfo,
+  RelocationError,
+  relocateObject,
+} from "../src/index.js";
 import { loadObject } from "./helpers.js";
 
 describe("BTF.ext", () => {
@@ -55,5 +63,15 @@ describe("BTF.ext", () => {
     expect(() =>
       relocateObject(obj.spec, { localBtf: fromBtf(obj.btf), ext: bad, target: fromBtf(obj.btf) }),
     ).toThrow(RelocationError);
+  });
+});
+
+describe("agreement with @ebpf/btf's parseBtfExt", () => {
+  it.each(["core_kinds", "reloc_link", "reloc_extern", "reloc_sections"])("%s", (name) => {
+    for (const endian of ["el", "eb"] as const) {
+      const o = loadObject(name, endian);
+      const ours = parseBtfExtInfo(o.spec.btfExtBytes!, (off) => o.btf.stringAt(off));
+      expect(fromBtfExt(parseBtfExt(o.spec.btfExtBytes!, o.btf))).toEqual(ours);
+    }
   });
 });
