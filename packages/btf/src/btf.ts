@@ -1,5 +1,6 @@
 import { BtfError, btfParseError } from "./errors.js";
 import { BtfKind, kindName } from "./kinds.js";
+import { NameIndex } from "./name-index.js";
 import { enumValueOf, findMember, type MemberLayout, membersOf, typeNameOf } from "./query.js";
 import { decodeCString } from "./strings.js";
 import type {
@@ -80,7 +81,7 @@ export class Btf implements Iterable<BtfType> {
   readonly #strStart: number;
   /** Decoded types by index (id - startId), allocated on the first `typeById`. */
   #cache: (BtfType | undefined)[] | undefined;
-  #nameIndex: Map<string, number | number[]> | undefined;
+  #nameIndex: NameIndex | Map<string, number | number[]> | undefined;
   #stringIndex: Map<string, number> | undefined;
   #ptrSize = 0;
   #aligns: Map<number, number> | undefined;
@@ -259,11 +260,13 @@ export class Btf implements Iterable<BtfType> {
   findIdByName(name: string, kind?: BtfKind): number | undefined {
     const inBase = this.base?.findIdByName(name, kind);
     if (inBase !== undefined) return inBase;
-    const hit = this.#index().get(name);
-    if (hit === undefined) return undefined;
-    if (typeof hit === "number") return kind === undefined || this.kind(hit) === kind ? hit : undefined;
-    for (const id of hit) if (kind === undefined || this.kind(id) === kind) return id;
-    return undefined;
+    let found: number | undefined;
+    this.#find(name, (id) => {
+      if (kind !== undefined && this.kind(id) !== kind) return false;
+      found = id;
+      return true;
+    });
+    return found;
   }
 
   /** Every type with this name (and kind, if given), base types first, in id order. */
@@ -273,16 +276,45 @@ export class Btf implements Iterable<BtfType> {
 
   /** Ids of every type with this name (and kind, if given), base types first. */
   findIdsByName(name: string, kind?: BtfKind): number[] {
-    const fromBase = this.base ? this.base.findIdsByName(name, kind) : [];
-    const hit = this.#index().get(name);
-    if (hit === undefined) return fromBase;
-    const own = typeof hit === "number" ? [hit] : hit;
-    const filtered = kind === undefined ? own : own.filter((id) => this.kind(id) === kind);
-    return fromBase.length === 0 ? filtered.slice() : fromBase.concat(filtered);
+    const out = this.base ? this.base.findIdsByName(name, kind) : [];
+    this.#find(name, (id) => {
+      if (kind === undefined || this.kind(id) === kind) out.push(id);
+      return false;
+    });
+    return out;
   }
 
-  #index(): Map<string, number | number[]> {
-    if (this.#nameIndex) return this.#nameIndex;
+  /** Visits own type ids named `name` in ascending order until `visit` returns true. */
+  #find(name: string, visit: (id: number) => boolean): void {
+    let index = this.#nameIndex;
+    if (index === undefined) {
+      const words = this.#words;
+      const offs = this.#offs;
+      index =
+        this.#text !== undefined
+          ? new NameIndex(
+              offs.length,
+              (i) => words[offs[i]],
+              this.#text,
+              this.#strStart,
+              (o) => this.stringAt(o),
+            )
+          : this.#mapIndex();
+      this.#nameIndex = index;
+    }
+    const start = this.startId;
+    if (index instanceof NameIndex) {
+      index.find(name, (i) => visit(i + start));
+      return;
+    }
+    const hit = index.get(name);
+    if (hit === undefined) return;
+    if (typeof hit === "number") visit(hit);
+    else for (const id of hit) if (visit(id)) return;
+  }
+
+  /** The name index for string sections that are not pure ASCII: a Map of decoded names. */
+  #mapIndex(): Map<string, number | number[]> {
     const index = new Map<string, number | number[]>();
     const words = this.#words;
     const offs = this.#offs;
@@ -297,7 +329,6 @@ export class Btf implements Iterable<BtfType> {
       else if (typeof prev === "number") index.set(name, [prev, id]);
       else prev.push(id);
     }
-    this.#nameIndex = index;
     return index;
   }
 

@@ -1,7 +1,7 @@
 // Queries on btf_kinds.bpf.c, whose layout we know from the C source (and from clang's own offsets).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BtfError, BtfKind, IntEncoding, parseBtf } from "@ebpf/btf";
+import { BtfBuilder, BtfError, BtfKind, formatRaw, IntEncoding, parseBtf } from "@ebpf/btf";
 import { objectDir } from "@ebpf/test-programs";
 import { describe, expect, it } from "vitest";
 import { elfSection } from "./helpers/elf-section.js";
@@ -93,3 +93,35 @@ for (const endian of ["el", "eb"] as const) {
     });
   });
 }
+
+describe("names outside ASCII and in split BTF", () => {
+  it("finds types whose names are not ASCII (per-name decoding path)", () => {
+    const b = new BtfBuilder();
+    const int = b.addInt("int", 4, IntEncoding.Signed);
+    b.addTypedef("naïve_t", int);
+    b.addTypedef("naïve_t", int);
+    b.addStruct("größe", 4, [{ name: "ü", type: int, bitOffset: 0 }]);
+    const btf = b.build();
+    expect(btf.findIdsByName("naïve_t")).toEqual([2, 3]);
+    expect(btf.findByName("größe", BtfKind.Struct)?.members[0].name).toBe("ü");
+    expect(btf.name(4)).toBe("größe");
+    expect(formatRaw(btf)).toContain("[4] STRUCT 'größe' size=4 vlen=1");
+  });
+
+  it("finds split types named by base strings, and base types first", () => {
+    const base = new BtfBuilder();
+    const int = base.addInt("int", 4, IntEncoding.Signed);
+    base.addTypedef("shared", int);
+    const baseBtf = base.build();
+    const split = new BtfBuilder({ base: baseBtf });
+    split.addStruct("shared", 4, [{ name: "x", type: int, bitOffset: 0 }]);
+    split.addTypedef("own", int);
+    const btf = split.build();
+    expect(btf.findIdsByName("shared")).toEqual([2, 3]);
+    expect(btf.findByName("shared")?.kind).toBe(BtfKind.Typedef);
+    expect(btf.findByName("shared", BtfKind.Struct)?.id).toBe(3);
+    expect(btf.findByName("own")?.id).toBe(4);
+    expect(btf.findByName("int")?.id).toBe(1);
+    expect(btf.findByName("")).toBeUndefined();
+  });
+});
