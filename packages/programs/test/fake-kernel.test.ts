@@ -1,7 +1,7 @@
 import { exit, ldx, mov64Imm, Size } from "@ebpf/relocate";
 import { BpfProgType, FakeSyscalls, SyscallError } from "@ebpf/sys";
 import { describe, expect, it } from "vitest";
-import { AttachError, RawTracePoint, TracePoint, VerifierError, Xdp } from "../src/index.js";
+import { AttachError, FdLink, RawTracePoint, TracePoint, VerifierError, Xdp } from "../src/index.js";
 
 const spec = (name: string, type: number) => ({
   name,
@@ -71,7 +71,8 @@ describe("programs and links over the fake kernel", () => {
     using b = RawTracePoint.load(spec("b", BpfProgType.RAW_TRACEPOINT), { sys });
     using c = TracePoint.load(spec("c", BpfProgType.TRACEPOINT), { sys });
     const link = a.attach("sys_enter");
-    if (!("update" in link)) throw new Error("expected an FdLink");
+    expect(link).toBeInstanceOf(FdLink);
+    if (!(link instanceof FdLink)) return;
     link.update(b, a);
     expect(link.info().progId).toBe(b.info().id);
     expect(() => link.update(a, c)).toThrow(SyscallError);
