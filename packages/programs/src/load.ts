@@ -213,6 +213,8 @@ function disassemblyAround(insns: readonly Instruction[], at: number): string {
   for (let k = 0; k < insns.length; k++) {
     const i = insns[k];
     if (k >= at - CONTEXT && k <= at + CONTEXT) {
+      // Source lines where they start inside the window, like bpftool's `; ...` annotations.
+      if (i.line) out.push(`         ; ${i.line.line.trim()}`);
       const mark = k === at ? ">" : " ";
       out.push(`  ${mark}${String(slot).padStart(5)}: ${formatInstruction(i)}`);
     }

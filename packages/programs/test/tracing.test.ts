@@ -2,7 +2,15 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { exit, mov64Imm } from "@ebpf/relocate";
-import { BpfAttachType, BpfLinkInfo, BpfProgType, LoadError, NotSupportedError, PerfSwIds } from "@ebpf/sys";
+import {
+  BpfAttachType,
+  BpfLinkInfo,
+  BpfProgType,
+  LoadError,
+  NotSupportedError,
+  PerfSwIds,
+  SyscallError,
+} from "@ebpf/sys";
 import { describeKernel } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
@@ -232,6 +240,28 @@ describeKernel("uprobes on a test binary", () => {
     link.detach();
     run(1);
     expect(prog.info().runCnt).toBe(8n);
+    void stats;
+  });
+});
+
+describeKernel("hardware perf events", () => {
+  it("PerfEvent on a hardware counter fires, or fails cleanly where the VM has no PMU", () => {
+    using stats = enableStats();
+    using prog = PerfEvent.load(ret0("perf_hw", BpfProgType.PERF_EVENT));
+    let link: ReturnType<PerfEvent["attach"]>;
+    try {
+      link = prog.attach({ type: "hardware", config: 0 /* CPU_CYCLES */, sampleFrequency: 1000, cpus: [0] });
+    } catch (e) {
+      expect(e).toBeInstanceOf(SyscallError);
+      expect((e as SyscallError).syscall).toBe("perf_event_open");
+      expect(["ENOENT", "EOPNOTSUPP", "ENODEV", "EINVAL"]).toContain((e as SyscallError).errnoName);
+      expect(prog.links).toHaveLength(0);
+      return;
+    }
+    const until = Date.now() + 100;
+    while (Date.now() < until) {}
+    expect(prog.info().runCnt).toBeGreaterThan(0n);
+    link.detach();
     void stats;
   });
 });
