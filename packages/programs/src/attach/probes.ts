@@ -8,13 +8,11 @@ import {
   BpfAttachType,
   BpfFlags,
   BpfProgType,
-  Errno,
   type Fd,
   NotSupportedError,
   PerfTypeId,
   perfEventOpenProbe,
   probePmu,
-  SyscallError,
   uprobeMultiLinkCreate,
 } from "@ebpf/sys";
 import { AttachError } from "../errors.js";
