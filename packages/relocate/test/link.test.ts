@@ -167,6 +167,18 @@ describe("externs", () => {
     expect([addr.src, addr.imm, addr.imm2]).toEqual([0, 0, 0]);
   });
 
+  it("module kfuncs carry their fd_array index in the call's offset", () => {
+    const p = run({
+      ksym: (e: { name: string }) =>
+        e.name.startsWith("bpf_task") ? { btfId: 9, fdArrayIndex: 3 } : undefined,
+    }).programs[0];
+    const calls = p.instructions.filter((i) => i.opcode === CALL && i.src === 2);
+    expect(calls.map((i) => [i.imm, i.offset])).toEqual([
+      [9, 3],
+      [9, 3],
+    ]);
+  });
+
   it("a non-weak kernel symbol that cannot be resolved is an error naming it", () => {
     expect(() => run({ ksym: () => undefined })).toThrow(RelocationError);
     expect(() => run({ ksym: () => undefined })).toThrow(/kernel symbol "bpf_task_acquire" not found/);
