@@ -220,7 +220,8 @@ describe.runIf(llvmObjdump)("decode every test object", () => {
           for (const i of insns) expect(formatInstruction(i)).not.toMatch(/BUG/);
           total += insns.length;
         }
-        expect(total).toBeGreaterThan(0);
+        // Objects with code must have decoded some; data-only objects have nothing to check.
+        if (elf.sections.some((x) => (x.flags & 4) !== 0 && x.size > 0)) expect(total).toBeGreaterThan(0);
       });
     }
   }
