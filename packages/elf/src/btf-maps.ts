@@ -6,6 +6,7 @@ import { type Btf, BtfKind, type BtfMember, type BtfType } from "@ebpf/btf";
 import { ParseError } from "@ebpf/errors";
 import type { BtfFacts } from "./btf-facts.js";
 import type { ElfFile } from "./elf-reader.js";
+import { lastStartingAtOrBefore } from "./ranges.js";
 import type { ElfSection, MapInitialValue, MapSpec } from "./types.js";
 
 const MAP_IN_MAP_TYPES = new Set([12 /* ARRAY_OF_MAPS */, 13 /* HASH_OF_MAPS */]);
@@ -30,10 +31,7 @@ export function readBtfMaps(elf: ElfFile, section: ElfSection, facts: BtfFacts):
   const maps: MapSpec[] = [];
   const byOffset = new Map<number, { spec: MapSpec; valuesOffset: number | undefined; end: number }>();
   const symbolOffsets = new Map<string, number>();
-  for (const sym of elf.symbols) {
-    if (sym.sectionIndex === section.index && sym.type !== "section" && sym.name !== "")
-      symbolOffsets.set(sym.name, sym.value);
-  }
+  for (const sym of elf.symbolsIn(section.index)) if (sym.name !== "") symbolOffsets.set(sym.name, sym.value);
   for (const v of datasec.vars) {
     // The ELF symbol gives the offset (DATASEC offsets are 0 in object files); the DATASEC the size.
     const offset = symbolOffsets.get(v.name) ?? v.offset;
@@ -63,7 +61,8 @@ export function readBtfMaps(elf: ElfFile, section: ElfSection, facts: BtfFacts):
   // Initial values: R_BPF_64_ABS64 relocations in .rel.maps pointing at maps or programs.
   const sorted = [...byOffset.entries()].sort((a, b) => a[0] - b[0]);
   for (const rel of elf.relocations(section.index)) {
-    const entry = sorted.find(([start, m]) => rel.offset >= start && rel.offset + ptrSize <= m.end);
+    const candidate = lastStartingAtOrBefore(sorted, rel.offset, ([start]) => start);
+    const entry = candidate && rel.offset + ptrSize <= candidate[1].end ? candidate : undefined;
     const fileOffset = section.offset + rel.offset;
     if (!entry || entry[1].valuesOffset === undefined) {
       throw new ParseError(

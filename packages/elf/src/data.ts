@@ -53,18 +53,13 @@ export function readDataSection(
   }
   const variables: VariableSpec[] = [];
   const seen = new Set<string>();
-  for (const sym of elf.symbols) {
-    if (
-      sym.sectionIndex !== section.index ||
-      sym.type === "section" ||
-      sym.type === "file" ||
-      sym.name === ""
-    )
-      continue;
+  const btfVars = new Map(datasec?.vars.map((v) => [v.name, v]));
+  for (const sym of elf.symbolsIn(section.index)) {
+    if (sym.name === "") continue;
     if (sym.type !== "object" && sym.type !== "notype") continue;
     // Local labels clang emits for string literals (.L.str) are not variables.
     if (sym.name.startsWith(".L")) continue;
-    const btfVar = datasec?.vars.find((v) => v.name === sym.name);
+    const btfVar = btfVars.get(sym.name);
     variables.push({
       name: sym.name,
       offset: sym.value,

@@ -135,6 +135,14 @@ export class ByteReader {
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
+// Only used on tables checked to be pure ASCII, where windows-1252 ("latin1") decodes byte for byte.
+const asciiDecoder = new TextDecoder("latin1");
+/**
+ * Longest name accepted (8 KiB): section names carry uprobe paths (PATH_MAX is 4096), symbols are far
+ * shorter (KSYM_NAME_LEN is 512). Bounding it keeps hostile tables (thousands of overlapping megabyte-long
+ * names) from costing quadratic time where names are hashed or compared.
+ */
+export const MAX_NAME_LENGTH = 8 * 1024;
 
 /**
  * A string table (`.strtab`, `.shstrtab`) with bounds-checked, NUL-terminated lookups (cached).
@@ -147,12 +155,34 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
  */
 export class StringTable {
   private readonly cache = new Map<number, string>();
+  /** Sorted positions of every NUL byte, built on first use: the end of any string in O(log n). */
+  private nuls: Uint32Array | undefined;
+  /** The whole table as one string when it is pure ASCII: names are O(1) slices of it. */
+  private text: string | undefined;
+
   constructor(
     private readonly data: Uint8Array,
     /** File offset of the table, for error messages. */
     private readonly fileOffset: number,
     private readonly tableName: string,
   ) {}
+
+  private index(): Uint32Array {
+    if (this.nuls) return this.nuls;
+    const data = this.data;
+    let count = 0;
+    let ascii = true;
+    for (let k = 0; k < data.length; k++) {
+      const b = data[k];
+      if (b === 0) count++;
+      else if (b >= 0x80) ascii = false;
+    }
+    const nuls = new Uint32Array(count);
+    for (let k = 0, n = 0; k < data.length; k++) if (data[k] === 0) nuls[n++] = k;
+    if (ascii) this.text = asciiDecoder.decode(data);
+    this.nuls = nuls;
+    return nuls;
+  }
 
   /** The NUL-terminated string at `offset`; `what` (and `index`, if given) name it in errors. */
   get(offset: number, what: string, index?: number): string {
@@ -170,25 +200,35 @@ export class StringTable {
         `string offset ${offset} is past the end of the table (size ${data.length})`,
       );
     }
-    // ASCII fast path (symbol and section names); anything else goes through TextDecoder.
-    let s = "";
-    let end = offset;
-    let ascii = true;
-    while (end < data.length && data[end] !== 0) {
-      if (data[end] >= 0x80) ascii = false;
-      end++;
+    // Total work stays linear in the table size whatever the offsets: a binary search for the end, then a
+    // slice of the pre-decoded text (ASCII) or a bounded UTF-8 decode.
+    const nuls = this.index();
+    let lo = 0;
+    let hi = nuls.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (nuls[mid] < offset) lo = mid + 1;
+      else hi = mid;
     }
-    if (end >= data.length) {
+    if (lo === nuls.length) {
       throw new ParseError(
         { format: FORMAT, offset: this.fileOffset + offset, expected: `${label()}: a NUL-terminated string` },
         `${this.tableName} ends without a NUL`,
       );
     }
-    if (ascii && end - offset < 256) {
-      for (let k = offset; k < end; k++) s += String.fromCharCode(data[k]);
-    } else {
-      s = decoder.decode(data.subarray(offset, end));
+    const end = nuls[lo];
+    if (end - offset > MAX_NAME_LENGTH) {
+      throw new ParseError(
+        {
+          format: FORMAT,
+          offset: this.fileOffset + offset,
+          expected: `${label()}: a name of at most ${MAX_NAME_LENGTH} bytes`,
+        },
+        `${end - offset} bytes`,
+      );
     }
+    const s =
+      this.text !== undefined ? this.text.slice(offset, end) : decoder.decode(data.subarray(offset, end));
     this.cache.set(offset, s);
     return s;
   }
@@ -216,6 +256,8 @@ export interface ElfFile {
   relocations(targetIndex: number): ElfRelocation[];
   /** Index of `.symtab`, or -1. */
   symtabIndex: number;
+  /** The symbols defined in one section (excluding `STT_SECTION`/`STT_FILE`), by ascending value. */
+  symbolsIn(sectionIndex: number): ElfSymbol[];
 }
 
 function fail(offset: number, expected: string, problem?: string): never {
@@ -383,7 +425,21 @@ export function readElf(bytes: Uint8Array): ElfFile {
     cache.set(targetIndex, list);
     return list;
   };
-  return { header, reader: r, sections, symbols, relocationSections, relocations, symtabIndex };
+  let bySection: Map<number, ElfSymbol[]> | undefined;
+  const symbolsIn = (sectionIndex: number): ElfSymbol[] => {
+    if (!bySection) {
+      bySection = new Map();
+      for (const sym of symbols) {
+        if (sym.type === "section" || sym.type === "file" || sym.sectionIndex === SHN.UNDEF) continue;
+        const list = bySection.get(sym.sectionIndex);
+        if (list) list.push(sym);
+        else bySection.set(sym.sectionIndex, [sym]);
+      }
+      for (const list of bySection.values()) list.sort((a, b) => a.value - b.value || a.index - b.index);
+    }
+    return bySection.get(sectionIndex) ?? [];
+  };
+  return { header, reader: r, sections, symbols, relocationSections, relocations, symtabIndex, symbolsIn };
 }
 
 function readRelocations(r: ByteReader, s: ElfSection, symbolCount: number, out: ElfRelocation[]): void {

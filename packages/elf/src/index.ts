@@ -10,6 +10,7 @@ export {
   type ElfFile,
   type ElfHeader,
   EM_BPF,
+  MAX_NAME_LENGTH,
   readElf,
   SHF,
   SHN,

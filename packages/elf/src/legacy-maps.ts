@@ -26,11 +26,7 @@ export function isLegacyMapSection(name: string): boolean {
 export function readLegacyMaps(elf: ElfFile, section: ElfSection): MapSpec[] {
   const r = elf.reader;
   const data = sectionData(r, section);
-  const symbols = elf.symbols
-    .filter(
-      (s) => s.sectionIndex === section.index && s.type !== "section" && s.type !== "file" && s.name !== "",
-    )
-    .sort((a, b) => a.value - b.value);
+  const symbols = elf.symbolsIn(section.index).filter((s) => s.name !== "");
   if (symbols.length === 0) return [];
   // libbpf: every record has the same size, the section size divided by the number of symbols.
   const recordSize = Math.floor(data.length / symbols.length);

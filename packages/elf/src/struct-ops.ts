@@ -3,10 +3,11 @@
  * `.struct_ops.*`) is one `BPF_MAP_TYPE_STRUCT_OPS` map whose value is a kernel struct (e.g.
  * `tcp_congestion_ops`); its function-pointer members are `R_BPF_64_ABS64` relocations against programs.
  */
-import { BtfKind } from "@ebpf/btf";
+import { BtfKind, type BtfMember } from "@ebpf/btf";
 import { ParseError } from "@ebpf/errors";
 import type { BtfFacts } from "./btf-facts.js";
 import { type ElfFile, sectionData } from "./elf-reader.js";
+import { lastStartingAtOrBefore } from "./ranges.js";
 import type { ElfSection, StructOpsMapSpec } from "./types.js";
 
 /** `BPF_F_LINK`: the map is attached through a link (`.struct_ops.link`). */
@@ -30,10 +31,9 @@ export function readStructOps(elf: ElfFile, section: ElfSection, facts: BtfFacts
   const data = sectionData(elf.reader, section);
   const link = section.name === ".struct_ops.link";
   const out: StructOpsMapSpec[] = [];
+  const symbolsByName = new Map(elf.symbolsIn(section.index).map((sym) => [sym.name, sym]));
   for (const v of datasec.vars) {
-    const sym = elf.symbols.find(
-      (s) => s.sectionIndex === section.index && s.name === v.name && s.type !== "section",
-    );
+    const sym = symbolsByName.get(v.name);
     const offset = sym?.value ?? v.offset;
     if (offset === undefined || offset + v.size > data.length) {
       throw new ParseError(
@@ -70,8 +70,19 @@ export function readStructOps(elf: ElfFile, section: ElfSection, facts: BtfFacts
     });
   }
   out.sort((a, b) => a.offset - b.offset);
+  const memberIndex = new Map<number, Map<number, BtfMember>>();
+  const membersAt = (typeId: number, members: readonly BtfMember[]) => {
+    let index = memberIndex.get(typeId);
+    if (!index) {
+      index = new Map();
+      for (const m of members) if (!index.has(m.bitOffset)) index.set(m.bitOffset, m); // first, as C would
+      memberIndex.set(typeId, index);
+    }
+    return index;
+  };
   for (const rel of elf.relocations(section.index)) {
-    const map = out.find((m) => rel.offset >= m.offset && rel.offset < m.offset + m.size);
+    const candidate = lastStartingAtOrBefore(out, rel.offset, (m) => m.offset);
+    const map = candidate && rel.offset < candidate.offset + candidate.size ? candidate : undefined;
     const at = section.offset + rel.offset;
     if (!map) {
       throw new ParseError(
@@ -86,7 +97,7 @@ export function readStructOps(elf: ElfFile, section: ElfSection, facts: BtfFacts
     const within = rel.offset - map.offset;
     const struct = btf.typeById(map.typeId);
     const member =
-      struct.kind === BtfKind.Struct ? struct.members.find((m) => m.bitOffset === within * 8) : undefined;
+      struct.kind === BtfKind.Struct ? membersAt(map.typeId, struct.members).get(within * 8) : undefined;
     if (!member) {
       throw new ParseError(
         {
