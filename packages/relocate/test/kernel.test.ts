@@ -2,8 +2,9 @@
 // identical xlated instructions (map ids normalised), with line info on the same instructions.
 // (c) our relocated programs run in the kernel (BPF_PROG_TEST_RUN) and compute the expected values.
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { release } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { release, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { BtfKind } from "@ebpf/btf";
 import { loadKernelBtf } from "@ebpf/btf/node";
@@ -24,7 +25,7 @@ import {
   progLoad,
   progTestRun,
 } from "@ebpf/sys";
-import { objectPath } from "@ebpf/test-programs";
+import { objectPath, vmlinuxHeader } from "@ebpf/test-programs";
 import { describeKernel, needsTool } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
@@ -190,9 +191,13 @@ class OurLoad {
       const ps = this.obj.spec.programs.find((x) => x.name === p.name)!;
       const type = BpfProgType[ps.type.replace("BPF_PROG_TYPE_", "") as keyof typeof BpfProgType];
       const attach = ps.expectedAttachType?.replace(/^BPF_/, "") as keyof typeof BpfAttachType | undefined;
-      const attachBtfId = ps.attachTo
-        ? kernel.findIdsByName(`btf_trace_${ps.attachTo}`, BtfKind.Typedef)[0]
-        : undefined;
+      // BTF attach targets as libbpf finds them: tp_btf → typedef btf_trace_<tp>, iter → func bpf_iter_<name>.
+      const attachBtfId =
+        ps.expectedAttachType === "BPF_TRACE_RAW_TP"
+          ? kernel.findIdsByName(`btf_trace_${ps.attachTo}`, BtfKind.Typedef)[0]
+          : ps.expectedAttachType === "BPF_TRACE_ITER"
+            ? kernel.findIdsByName(`bpf_iter_${ps.attachTo}`, BtfKind.Func)[0]
+            : undefined;
       const logBuf = new Uint8Array(1 << 20);
       try {
         this.progs.set(
@@ -449,6 +454,48 @@ describeKernel(
         0xc0den,
       ]);
     });
+
+    // The anchor CO-RE object (6 programs: tp, tp_btf, raw_tp, iter; hash, percpu array, ring buffer,
+    // .rodata): a realistic libbpf-built tracing object, compiled here from ../shared/anchors/perf.
+    const anchor = new URL("../../../../shared/anchors/perf/bpf/core.bpf.c", import.meta.url).pathname;
+    if (existsSync(anchor)) {
+      it("anchor core.bpf.o: all 6 programs give libbpf's xlated instructions and line info", () => {
+        const dir = mkdtempSync(join(tmpdir(), "relocate-anchor-"));
+        try {
+          const obj = join(dir, "core.bpf.o");
+          execFileSync("clang", [
+            "-O2",
+            "-g",
+            "-target",
+            "bpf",
+            "-D__TARGET_ARCH_x86",
+            "-I",
+            dirname(vmlinuxHeader),
+            "-I",
+            dirname(anchor),
+            "-c",
+            anchor,
+            "-o",
+            obj,
+          ]);
+          const l = new OurLoad(loadObjectFile(obj));
+          loads.push(l);
+          l.load(kernel);
+          const theirs = libbpfXlated("anchor_core", obj);
+          expect([...l.progs.keys()].sort()).toEqual([...theirs.keys()].sort());
+          expect(theirs.size).toBe(6);
+          for (const [prog, libbpf] of theirs) {
+            const mine = l.xlated(prog);
+            expect({ prog, insns: normalise(mine) }).toEqual({ prog, insns: normalise(libbpf) });
+            const lines = (xs: XlatedInsn[]) =>
+              xs.flatMap((x, k) => (x.src !== undefined ? [`${k} ${x.src.trim()}`] : []));
+            expect(lines(mine)).toEqual(lines(libbpf));
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
 
     it("core_poison: the verifier rejects the poisoned instruction and the error explains it", () => {
       const l = new OurLoad(loadObject("core_poison"));
