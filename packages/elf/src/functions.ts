@@ -167,6 +167,16 @@ export function readFunctions(elf: ElfFile, ctx: TargetContext): Functions {
         );
       }
       const fn = byLocation.get(key(sectionIndex, raw.offset)) as FunctionSpec;
+      if (rel.offset % INSN !== 0) {
+        throw new ParseError(
+          {
+            format: "ELF",
+            offset: fileOffset,
+            expected: `a relocation on an instruction boundary in "${section.name}"`,
+          },
+          `offset ${rel.offset} is not a multiple of 8`,
+        );
+      }
       r.check(
         fileOffset,
         INSN,

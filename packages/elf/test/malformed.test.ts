@@ -166,6 +166,16 @@ describe.each(["el", "eb"] as const)("%s", (endian) => {
     expect(parseError(() => parseBpfObject(b)).expected).toContain("relocation inside a function");
   });
 
+  it("rejects a relocation that is not on an instruction boundary", () => {
+    const rel = elf.sections.find((s) => s.name === ".reltc");
+    if (!rel) throw new Error("no .reltc");
+    const b = copy();
+    const first = Number(view(b).getBigUint64(rel.offset, le));
+    view(b).setBigUint64(rel.offset, BigInt(first + 4), le);
+    const e = parseError(() => parseBpfObject(b));
+    expect(e.expected).toContain("instruction boundary");
+  });
+
   it("rejects a function symbol overrunning its section", () => {
     const symtab = elf.sections[elf.symtabIndex];
     const entry = elf.symbols.find((s) => s.name === "entry");
