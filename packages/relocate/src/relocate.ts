@@ -99,7 +99,7 @@ export function mapPlaceholderNames(spec: BpfObjectSpec): string[] {
   return names;
 }
 
-function applyCore(fn: DecodedFunction, relocator: CoreRelocator, strict: boolean): void {
+function applyCore(fn: DecodedFunction, relocator: CoreRelocator, strict: boolean, owner: string): void {
   if (!fn.insns.some((i) => i.core)) return;
   const out: Instruction[] = [];
   for (const insn of fn.insns) {
@@ -114,7 +114,7 @@ function applyCore(fn: DecodedFunction, relocator: CoreRelocator, strict: boolea
       if (e instanceof CoreError) {
         throw new CoreError(
           e.code,
-          `function "${fn.name}": CO-RE relocation #${insn.core.index ?? "?"}: ${e.message}${where(insn)}`,
+          `${owner}: CO-RE relocation #${insn.core.index ?? "?"}: ${e.message}${where(insn)}`,
           { cause: e },
         );
       }
@@ -170,7 +170,14 @@ export function relocateObject(spec: BpfObjectSpec, opts: RelocateOptions = {}):
       throw new CoreError("ERR_EBPF_CORE_BTF", "the object has CO-RE relocations but no BTF");
     if (!opts.target) throw new CoreError("ERR_EBPF_CORE_BTF", "CO-RE relocations need a target BTF");
     relocator = new CoreRelocator(opts.localBtf, toTargets(opts.target), order);
-    for (const f of all) applyCore(f, relocator, opts.strict ?? false);
+    // Errors name the program; a subprogram's name the programs that use it.
+    const isProgram = new Set(spec.programs.map((p) => `${p.sectionName}\0${p.offset}`));
+    const owner = (f: DecodedFunction): string => {
+      if (isProgram.has(`${f.section}\0${f.offset}`)) return `program "${f.name}"`;
+      const users = spec.programs.filter((p) => p.subprograms.includes(f.name)).map((p) => `"${p.name}"`);
+      return `function "${f.name}"${users.length ? ` (subprogram of program ${users.join(", ")})` : ""}`;
+    };
+    for (const f of all) applyCore(f, relocator, opts.strict ?? false, owner(f));
   }
 
   const mapNames = mapPlaceholderNames(spec);

@@ -70,7 +70,7 @@ describe.runIf(existsSync("/sys/kernel/btf/vmlinux"))("strict mode", () => {
     }
     expect(err).toMatchObject({ code: "ERR_EBPF_CORE_POISONED" });
     expect((err as Error).message).toMatch(
-      /function "core_poisoned": CO-RE relocation #0 \(byte_off \[\d+\] struct task_struct___poison\.field_the_kernel_lacks \(0:1 @ offset 4\)\): no match in the target BTF at .*core_poison\.bpf\.c:\d+/,
+      /program "core_poisoned": CO-RE relocation #0 \(byte_off \[\d+\] struct task_struct___poison\.field_the_kernel_lacks \(0:1 @ offset 4\)\): no match in the target BTF at .*core_poison\.bpf\.c:\d+/,
     );
   });
 });
