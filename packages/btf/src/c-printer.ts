@@ -48,6 +48,12 @@ export interface FormatCOptions {
    * Print only these types (ids) and what they need, instead of every named type. Default: all.
    */
   roots?: readonly number[];
+  /**
+   * Also declare the kernel's kfuncs (FUNCs tagged `bpf_kfunc`) as `extern ... __weak __ksym;`, inside
+   * `#ifndef BPF_NO_KFUNC_PROTOTYPES`, as newer bpftool does. Default `false`: programs that declare
+   * the kfuncs they call themselves (as for bpftool 7.1's headers) need no change.
+   */
+  kfuncs?: boolean;
 }
 
 const enum State {
@@ -83,6 +89,7 @@ export function formatC(btf: Btf, options: FormatCOptions = {}): string {
 class CPrinter {
   readonly #btf: Btf;
   readonly #opts: Required<Omit<FormatCOptions, "roots" | "guard">> & { guard: string | null };
+  readonly #kfuncLines: string[] = [];
   readonly #roots: readonly number[] | undefined;
   readonly #state: Uint8Array;
   readonly #forwarded: Uint8Array;
@@ -99,6 +106,7 @@ class CPrinter {
       preserveAccessIndex: options.preserveAccessIndex ?? true,
       guard: options.guard === undefined ? "__VMLINUX_H__" : options.guard,
       typeTags: options.typeTags ?? true,
+      kfuncs: options.kfuncs ?? false,
     };
     this.#roots = options.roots;
     this.#state = new Uint8Array(btf.count);
@@ -126,10 +134,39 @@ class CPrinter {
     } else {
       for (let id = 1; id < this.#btf.count; id++) this.#top(id, false);
     }
+    if (this.#opts.kfuncs) this.#kfuncs();
     if (preserveAccessIndex)
       out.push("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n");
+    if (this.#kfuncLines.length) out.push(KFUNC_PROLOGUE, ...this.#kfuncLines, "\n#endif\n\n");
     if (guard) out.push(`#endif /* ${guard} */\n`);
     return out.join("");
+  }
+
+  /** Collects `extern` declarations of the FUNCs tagged `bpf_kfunc` (after their types are printed). */
+  #kfuncs(): void {
+    const btf = this.#btf;
+    const tags = new Map<number, Set<string>>();
+    for (let id = 1; id < btf.count; id++) {
+      if (btf.kind(id) !== BtfKind.DeclTag) continue;
+      const t = btf.typeById(id) as { type: number; componentIdx: number; name: string };
+      if (t.componentIdx !== -1 || btf.kind(t.type) !== BtfKind.Func) continue;
+      let set = tags.get(t.type);
+      if (!set) {
+        set = new Set();
+        tags.set(t.type, set);
+      }
+      set.add(t.name);
+    }
+    const seen = new Set<string>();
+    for (const [id, set] of tags) {
+      if (!set.has("bpf_kfunc")) continue;
+      const fn = btf.typeById(id) as { name: string; type: number };
+      if (seen.has(fn.name) || btf.kind(fn.type) !== BtfKind.FuncProto) continue;
+      seen.add(fn.name);
+      this.#need(fn.type, false);
+      const fastcall = set.has("bpf_fastcall") ? " __bpf_fastcall" : "";
+      this.#kfuncLines.push(`extern ${this.#decl(fn.type, fn.name, 0)}${fastcall} __weak __ksym;\n`);
+    }
   }
 
   /** Prints type `id` as a top-level declaration if it is one. */
@@ -470,6 +507,25 @@ class CPrinter {
     return `${head} {\n${lines.join("\n")}\n${"\t".repeat(lvl)}}${attr}`;
   }
 }
+
+const KFUNC_PROLOGUE = `#ifndef BPF_NO_KFUNC_PROTOTYPES
+#ifndef __ksym
+#define __ksym __attribute__((section(".ksyms")))
+#endif
+
+#ifndef __weak
+#define __weak __attribute__((weak))
+#endif
+
+#ifndef __bpf_fastcall
+#if __has_attribute(bpf_fastcall)
+#define __bpf_fastcall __attribute__((bpf_fastcall))
+#else
+#define __bpf_fastcall
+#endif
+#endif
+
+`;
 
 /** Bitfield width of member `i` (0 for a plain member), for both BTF bitfield encodings. */
 export function bitfieldSize(btf: Btf, t: BtfStruct | BtfUnion, i: number): number {

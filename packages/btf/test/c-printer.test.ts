@@ -106,6 +106,30 @@ describe("formatC edge cases", () => {
     expect(h).toMatch(/enum e64small {[^}]*} __attribute__\(\(mode\(DI\)\)\);/);
   });
 
+  it.skipIf(!hasClang())("declares kfuncs (FUNCs tagged bpf_kfunc) on request, like newer bpftool", () => {
+    const btf = buildBtf((b) => {
+      const int = b.int("int", 4, true);
+      const task = b.struct("task", 4, [{ name: "pid", type: int, bitOffset: 0 }]);
+      const proto = b.funcProto(b.ptr(task), [["p", b.ptr(task)]]);
+      const acquire = b.func("task_acquire", proto, 2);
+      b.declTag("bpf_kfunc", acquire);
+      const fast = b.func("fast_one", b.funcProto(int, []), 2);
+      b.declTag("bpf_kfunc", fast);
+      b.declTag("bpf_fastcall", fast);
+      b.func("not_a_kfunc", proto, 2);
+    });
+    expect(formatC(btf)).not.toContain("__ksym");
+    const h = formatC(btf, { kfuncs: true });
+    expect(h).toContain("#ifndef BPF_NO_KFUNC_PROTOTYPES");
+    expect(h).toContain("extern struct task *task_acquire(struct task *p) __weak __ksym;");
+    expect(h).toContain("extern int fast_one(void) __bpf_fastcall __weak __ksym;");
+    expect(h).not.toContain("not_a_kfunc");
+    compileBpf(
+      h,
+      '#include "vmlinux.h"\nint use(struct task *t) { return task_acquire(t)->pid + fast_one(); }\n',
+    );
+  });
+
   it("throws CPrinterError for a struct that contains itself by value", () => {
     const btf = buildBtf((b) => {
       // [1] struct loop { struct loop inner; }
