@@ -122,10 +122,7 @@ function applyCore(fn: DecodedFunction, relocator: CoreRelocator, strict: boolea
     }
     const poison = (patched[0] as { poison?: CorePoison }).poison;
     if (poison && strict) {
-      throw new CoreError(
-        "ERR_EBPF_CORE_POISONED",
-        `function "${fn.name}": ${describePoison(poison)}${where(insn)}`,
-      );
+      throw new CoreError("ERR_EBPF_CORE_POISONED", `${owner}: ${describePoison(poison)}${where(insn)}`);
     }
     out.push(...patched);
   }
