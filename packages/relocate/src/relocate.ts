@@ -74,6 +74,11 @@ export interface RelocatedProgram {
   lineInfo: LineInfoRecord[];
   /** Names of the subprograms appended after the program's own code, in order. */
   subprograms: string[];
+  /**
+   * Maps the program references (map names, data section names, `.kconfig`), in order of first use:
+   * the fd_array to pass in `mapMode: "index"` is these maps' fds, in the order `mapValue` numbered them.
+   */
+  maps: string[];
   /** CO-RE relocations that were poisoned in this program (instruction slot → why). */
   poisoned: { slot: number; poison: CorePoison }[];
 }
@@ -217,6 +222,7 @@ export function relocateObject(spec: BpfObjectSpec, opts: RelocateOptions = {}):
     const linked = linkProgram(main, table);
     let slot = 0;
     const poisoned: RelocatedProgram["poisoned"] = [];
+    const usedMaps: string[] = [];
     for (const insn of linked.insns) {
       const here = slot;
       slot += slots(insn);
@@ -247,6 +253,7 @@ export function relocateObject(spec: BpfObjectSpec, opts: RelocateOptions = {}):
             offset = o;
           }
           const v = mapValue(name);
+          if (!usedMaps.includes(name)) usedMaps.push(name);
           if (ref.kind === "map") {
             insn.src = byIndex ? PseudoLd.MAP_IDX : PseudoLd.MAP_FD;
             insn.imm = v;
@@ -317,6 +324,7 @@ export function relocateObject(spec: BpfObjectSpec, opts: RelocateOptions = {}):
       funcInfo: funcInfoOf(linked.insns),
       lineInfo: lineInfoOf(linked.insns),
       subprograms: linked.subprograms,
+      maps: usedMaps,
       poisoned,
     });
   }

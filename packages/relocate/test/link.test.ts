@@ -100,6 +100,13 @@ describe("linking", () => {
     );
   });
 
+  it("lists the maps each program uses, in order of first use", () => {
+    expect(out.programs.map((p) => [p.name, p.maps])).toEqual([
+      ["link_main", ["results", ".data", ".rodata", ".bss"]],
+      ["link_other", [".data", ".bss"]],
+    ]);
+  });
+
   it("big-endian objects link to the same program", () => {
     const eb = loadObject("reloc_link", "eb");
     const outEb = relocateObject(eb.spec, { localBtf: fromBtf(eb.btf), ext: eb.ext });
