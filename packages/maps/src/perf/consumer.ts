@@ -14,6 +14,8 @@ const TWO_32 = 0x1_0000_0000;
 const HDR = perfHeader.byteSize;
 const SAMPLE = perfRecord.sample;
 const LOST = perfRecord.lost;
+/** Samples scanned per step; `data_tail` is published after each step. */
+const SCAN_CHUNK = 1024;
 /** See ringbuf/consumer.ts: plain typed-array accesses are acquire/release on x86; Atomics are slow there. */
 const needsBarriers = process.arch !== "x64" && process.arch !== "ia32";
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -108,6 +110,11 @@ export class PerfRingConsumer {
   private readonly u32: Uint32Array;
   private readonly u16: Uint16Array;
   private batch: PerfBatch | undefined;
+  private offsets = new Int32Array(SCAN_CHUNK);
+  private lengths = new Int32Array(SCAN_CHUNK);
+  /** Tail after each scanned sample. */
+  private ends = new Float64Array(SCAN_CHUNK);
+  private scanEnd = 0;
 
   constructor(
     readonly cpu: number,
@@ -169,39 +176,80 @@ export class PerfRingConsumer {
     return size;
   }
 
-  /** Consumes every record up to the current head (or until a callback returns `false`). Returns samples delivered. */
-  drain(handlers: PerfDrainHandlers): number {
+  /**
+   * Scans up to `max` contiguous samples from the tail into `offsets`/`lengths`/`ends` without
+   * consuming them; stops before anything else (a wrapping sample, a lost record, another type).
+   * `scanEnd` becomes the tail after the scanned samples.
+   */
+  private scan(head: number, max: number): number {
+    if (this.offsets.length < max) this.grow(max);
     const u32 = this.u32;
     const mask = this.mask;
+    const offsets = this.offsets;
+    const lengths = this.lengths;
+    const ends = this.ends;
+    let tail = this.tail;
+    let count = 0;
+    while (count < max && tail < head) {
+      const at = tail & mask;
+      const size = this.recordSize(at, head - tail);
+      if (u32[at >>> 2] !== SAMPLE || at + size > this.size) break;
+      const rawSize = u32[(at + HDR) >>> 2]!;
+      if (rawSize + HDR + 4 > size) this.badRaw(at, rawSize, size);
+      tail += size;
+      offsets[count] = at + HDR + 4;
+      lengths[count] = rawSize;
+      ends[count] = tail;
+      count++;
+    }
+    this.scanEnd = tail;
+    return count;
+  }
+
+  private grow(n: number): void {
+    this.offsets = new Int32Array(n);
+    this.lengths = new Int32Array(n);
+    this.ends = new Float64Array(n);
+    this.batch = undefined;
+  }
+
+  /** Consumes every record up to the current head (or until a callback returns `false`). Returns samples delivered. */
+  drain(handlers: PerfDrainHandlers): number {
     const record = this.record;
     const onSample = handlers.onSample;
-    let tail = this.tail;
-    const head = this.readHead(tail);
+    const head = this.readHead(this.tail);
     let delivered = 0;
-    while (tail < head) {
-      const at = tail & mask;
-      // The 8-byte header never wraps: records are 8-aligned and the size is a multiple of 8.
-      const size = this.recordSize(at, head - tail);
-      tail += size;
-      if (u32[at >>> 2] === SAMPLE && at + size <= this.size) {
-        const rawSize = u32[(at + HDR) >>> 2]!;
-        if (rawSize + HDR + 4 > size) this.badRaw(at, rawSize, size);
-        record.offset = at + HDR + 4;
-        record.length = rawSize;
-        delivered++;
-        this.tail = tail;
-        if (onSample(record) === false) break;
-      } else {
-        this.tail = tail;
+    while (this.tail < head) {
+      const count = this.scan(head, SCAN_CHUNK);
+      if (count === 0) {
+        // One record off the fast path, consumed before its callback runs.
+        const at = this.tail & this.mask;
+        const size = this.recordSize(at, head - this.tail);
+        this.publish(this.tail + size);
         const r = this.slowRecord(at, size, handlers);
-        if (r < 0) {
-          delivered++; // the callback saw this sample and asked to stop
-          break;
-        }
+        if (r < 0) return delivered + 1;
         delivered += r;
+        continue;
       }
+      const offsets = this.offsets;
+      const lengths = this.lengths;
+      let i = 0;
+      try {
+        for (; i < count; i++) {
+          record.offset = offsets[i]!;
+          record.length = lengths[i]!;
+          if (onSample(record) === false) {
+            this.publish(this.ends[i]!);
+            return delivered + i + 1;
+          }
+        }
+      } catch (e) {
+        this.publish(this.ends[i]!);
+        throw e;
+      }
+      delivered += count;
+      this.publish(this.scanEnd);
     }
-    this.publish(tail);
     return delivered;
   }
 
@@ -213,78 +261,57 @@ export class PerfRingConsumer {
   drainBatch(
     onBatch: (batch: PerfBatch) => unknown,
     onLost?: (cpu: number, count: number) => void,
-    maxBatch = 4096,
+    maxBatch = SCAN_CHUNK,
   ): number {
-    if (!this.batch || this.batch.offsets.length < maxBatch) {
-      this.batch = {
+    const head = this.readHead(this.tail);
+    let delivered = 0;
+    while (this.tail < head) {
+      const count = this.scan(head, maxBatch);
+      this.batch ??= {
         cpu: this.cpu,
         view: this.dataView,
         buffer: this.dataBytes,
-        offsets: new Int32Array(maxBatch),
-        lengths: new Int32Array(maxBatch),
+        offsets: this.offsets,
+        lengths: this.lengths,
         count: 0,
       };
-    }
-    const batch = this.batch;
-    const { offsets, lengths } = batch;
-    const u32 = this.u32;
-    const mask = this.mask;
-    let tail = this.tail;
-    const head = this.readHead(tail);
-    let delivered = 0;
-    let count = 0;
-    let stop = false;
-    const flush = (view: DataView, buffer: Uint8Array) => {
-      batch.view = view;
-      batch.buffer = buffer;
-      batch.count = count;
-      delivered += count;
-      count = 0;
-      if (onBatch(batch) === false) stop = true;
-      batch.view = this.dataView;
-      batch.buffer = this.dataBytes;
-    };
-    while (tail < head && !stop) {
-      const at = tail & mask;
-      const size = this.recordSize(at, head - tail);
-      const type = u32[at >>> 2];
-      if (type === SAMPLE && at + size <= this.size) {
-        const rawSize = u32[(at + HDR) >>> 2]!;
-        if (rawSize + HDR + 4 > size) this.badRaw(at, rawSize, size);
-        offsets[count] = at + HDR + 4;
-        lengths[count] = rawSize;
-        tail += size;
-        if (++count === maxBatch) {
-          this.tail = tail;
-          flush(this.dataView, this.dataBytes);
-          this.publish(tail);
-        }
-        continue;
-      }
+      const batch = this.batch;
+      let more = true;
       if (count > 0) {
-        this.tail = tail;
-        flush(this.dataView, this.dataBytes);
-        if (stop) break;
+        batch.count = count;
+        delivered += count;
+        try {
+          more = onBatch(batch) !== false;
+        } finally {
+          this.publish(this.scanEnd);
+        }
+      } else {
+        const at = this.tail & this.mask;
+        const size = this.recordSize(at, head - this.tail);
+        this.publish(this.tail + size);
+        const type = this.u32[at >>> 2];
+        if (type === SAMPLE) {
+          const wrapped = this.unwrap(at, size);
+          const rawSize = wrapped.view.getUint32(HDR, littleEndianHost);
+          if (rawSize + HDR + 4 > size) this.badRaw(at, rawSize, size);
+          batch.offsets[0] = HDR + 4;
+          batch.lengths[0] = rawSize;
+          batch.count = 1;
+          batch.view = wrapped.view;
+          batch.buffer = wrapped.buffer;
+          delivered++;
+          try {
+            more = onBatch(batch) !== false;
+          } finally {
+            batch.view = this.dataView;
+            batch.buffer = this.dataBytes;
+          }
+        } else if (type === LOST) {
+          onLost?.(this.cpu, this.lostCount(at, size));
+        }
       }
-      tail += size;
-      this.tail = tail;
-      if (type === SAMPLE) {
-        const wrapped = this.unwrap(at, size);
-        const rawSize = wrapped.view.getUint32(HDR, littleEndianHost);
-        if (rawSize + HDR + 4 > size) this.badRaw(at, rawSize, size);
-        offsets[0] = HDR + 4;
-        lengths[0] = rawSize;
-        count = 1;
-        flush(wrapped.view, wrapped.buffer);
-      } else if (type === LOST) {
-        onLost?.(this.cpu, this.lostCount(at, size));
-      }
+      if (!more) break;
     }
-    if (count > 0 && !stop) {
-      this.tail = tail;
-      flush(this.dataView, this.dataBytes);
-    }
-    this.publish(tail);
     return delivered;
   }
 

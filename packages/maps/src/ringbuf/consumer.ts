@@ -23,8 +23,8 @@ const LEN_MASK = ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT) >>> 0;
  * where the hardware needs the barriers.
  */
 const needsBarriers = process.arch !== "x64" && process.arch !== "ia32";
-/** Publish the consumer position at least this often during a long drain, so the producer gets room back. */
-const PUBLISH_EVERY = 1024;
+/** Records scanned per step: the consumer position is published after each step, so the producer gets room back. */
+const SCAN_CHUNK = 1024;
 const TWO_32 = 0x1_0000_0000;
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -113,6 +113,13 @@ export class RingBufferConsumer {
   /** Cached high 32 bits of the consumer position as last written. */
   private consumerHigh: number;
   private batch: RingBufferBatch | undefined;
+  private offsets = new Int32Array(SCAN_CHUNK);
+  private lengths = new Int32Array(SCAN_CHUNK);
+  /** Consumer position after each scanned record. */
+  private ends = new Float64Array(SCAN_CHUNK);
+  private scanEnd = 0;
+  /** The producer position last read (re-read only when the consumer catches up with it). */
+  private prodSeen = 0;
   /** The consumer position: we are its only writer, so it is kept here rather than re-read. */
   private cons: number;
   private readonly maxPayload: number;
@@ -164,40 +171,80 @@ export class RingBufferConsumer {
   }
 
   /**
+   * Scans up to `max` committed records from the consumer position into `offsets`/`lengths`/`ends`
+   * without consuming them. `scanEnd` becomes the position after the scan (trailing discarded records
+   * included). Stops at the producer position or a BUSY record.
+   */
+  private scan(max: number): number {
+    if (this.offsets.length < max) this.grow(max);
+    const header = this.header;
+    const mask = this.mask;
+    const offsets = this.offsets;
+    const lengths = this.lengths;
+    const ends = this.ends;
+    let cons = this.cons;
+    let prod = this.prodSeen;
+    let count = 0;
+    while (count < max) {
+      if (cons >= prod) {
+        prod = this.prodSeen = this.producerPosition();
+        if (cons >= prod) break;
+      }
+      const at = cons & mask; // positions are < 2^53; & keeps the low 32 bits, size ≤ 2^31
+      const len = (needsBarriers ? Atomics.load(header, at >>> 2) : header[at >>> 2]!) >>> 0;
+      if ((len & BPF_RINGBUF_BUSY_BIT) !== 0) break;
+      const payload = len & LEN_MASK;
+      if (payload > this.maxPayload) this.corrupt(at, payload);
+      cons += (payload + BPF_RINGBUF_HDR_SZ + 7) & ~7;
+      if ((len & BPF_RINGBUF_DISCARD_BIT) === 0) {
+        offsets[count] = at + BPF_RINGBUF_HDR_SZ;
+        lengths[count] = payload;
+        ends[count] = cons;
+        count++;
+      }
+    }
+    this.scanEnd = cons;
+    return count;
+  }
+
+  private grow(n: number): void {
+    this.offsets = new Int32Array(n);
+    this.lengths = new Int32Array(n);
+    this.ends = new Float64Array(n);
+    this.batch = undefined;
+  }
+
+  /**
    * Hands every committed record to `callback` until the ring is empty, a record is still being
    * written (BUSY), `limit` records were delivered, or the callback returns `false`. Discarded records
    * are skipped. Returns the number of records delivered.
    */
   drain(callback: RingBufferCallback, limit = Number.POSITIVE_INFINITY): number {
-    const header = this.header;
-    const mask = this.mask;
     const record = this.record;
-    let cons = this.cons;
-    let prod = this.producerPosition();
     let delivered = 0;
-    let sincePublish = 0;
-    while (cons < prod) {
-      const at = cons & mask; // positions are < 2^53; & keeps the low 32 bits, size ≤ 2^31
-      const len = (needsBarriers ? Atomics.load(header, at >>> 2) : header[at >>> 2]!) >>> 0;
-      if ((len & BPF_RINGBUF_BUSY_BIT) !== 0) break;
-      const payload = len & LEN_MASK;
-      if (payload > this.maxPayload) this.corrupt(cons, at, payload);
-      cons += (payload + BPF_RINGBUF_HDR_SZ + 7) & ~7;
-      if ((len & BPF_RINGBUF_DISCARD_BIT) === 0) {
-        record.offset = at + BPF_RINGBUF_HDR_SZ;
-        record.length = payload;
-        delivered++;
-        this.cons = cons; // the record is consumed even if the callback throws
-        if (callback(record) === false || delivered >= limit) break;
+    for (;;) {
+      const want = Math.min(limit - delivered, SCAN_CHUNK);
+      const count = this.scan(want);
+      const offsets = this.offsets;
+      const lengths = this.lengths;
+      let i = 0;
+      try {
+        for (; i < count; i++) {
+          record.offset = offsets[i]!;
+          record.length = lengths[i]!;
+          if (callback(record) === false) {
+            this.publish(this.ends[i]!);
+            return delivered + i + 1;
+          }
+        }
+      } catch (e) {
+        this.publish(this.ends[i]!); // the record the callback threw on is consumed, not redelivered
+        throw e;
       }
-      if (++sincePublish === PUBLISH_EVERY) {
-        this.publish(cons);
-        sincePublish = 0;
-      }
-      if (cons >= prod) prod = this.producerPosition();
+      delivered += count;
+      this.publish(this.scanEnd);
+      if (count < want || delivered >= limit) return delivered;
     }
-    this.publish(cons);
-    return delivered;
   }
 
   /**
@@ -206,62 +253,35 @@ export class RingBufferConsumer {
    * batch (and the memory it points at) is valid only during the callback; the consumer position
    * advances past the batch when the callback returns. Return `false` to stop after this batch.
    */
-  drainBatch(callback: RingBufferBatchCallback, maxBatch = 4096): number {
-    if (!this.batch || this.batch.offsets.length < maxBatch) {
-      this.batch = {
-        view: this.record.view,
-        buffer: this.record.buffer,
-        offsets: new Int32Array(maxBatch),
-        lengths: new Int32Array(maxBatch),
-        count: 0,
-      };
-    }
-    const batch = this.batch;
-    const { offsets, lengths } = batch;
-    const header = this.header;
-    const mask = this.mask;
-    let cons = this.cons;
-    let prod = this.producerPosition();
+  drainBatch(callback: RingBufferBatchCallback, maxBatch = SCAN_CHUNK): number {
     let delivered = 0;
     for (;;) {
-      let count = 0;
-      let busy = false;
-      while (count < maxBatch) {
-        if (cons >= prod) {
-          prod = this.producerPosition();
-          if (cons >= prod) break;
-        }
-        const at = cons & mask;
-        const len = (needsBarriers ? Atomics.load(header, at >>> 2) : header[at >>> 2]!) >>> 0;
-        if ((len & BPF_RINGBUF_BUSY_BIT) !== 0) {
-          busy = true;
-          break;
-        }
-        const payload = len & LEN_MASK;
-        if (payload > this.maxPayload) this.corrupt(this.cons, at, payload);
-        cons += (payload + BPF_RINGBUF_HDR_SZ + 7) & ~7;
-        if ((len & BPF_RINGBUF_DISCARD_BIT) === 0) {
-          offsets[count] = at + BPF_RINGBUF_HDR_SZ;
-          lengths[count] = payload;
-          count++;
-        }
-      }
+      const count = this.scan(maxBatch);
       if (count === 0) {
-        this.publish(cons); // discarded records only
+        this.publish(this.scanEnd); // discarded records only
         return delivered;
       }
-      batch.count = count;
+      this.batch ??= {
+        view: this.record.view,
+        buffer: this.record.buffer,
+        offsets: this.offsets,
+        lengths: this.lengths,
+        count: 0,
+      };
+      this.batch.count = count;
       delivered += count;
-      this.cons = cons;
-      const more = callback(batch) !== false;
-      this.publish(cons);
-      if (!more || busy || count < maxBatch) return delivered;
+      let more: boolean;
+      try {
+        more = callback(this.batch) !== false;
+      } finally {
+        this.publish(this.scanEnd);
+      }
+      if (!more || count < maxBatch) return delivered;
     }
   }
 
-  /** Records the position reached and throws the ParseError for a corrupt header (kept off the hot path). */
-  private corrupt(cons: number, at: number, payload: number): never {
-    this.publish(cons);
+  /** Throws the ParseError for a corrupt header (kept off the hot path; nothing is consumed). */
+  private corrupt(at: number, payload: number): never {
     throw new ParseError(
       { format: "ringbuf", offset: at, expected: "a record length that fits in the ring" },
       `length ${payload}`,
