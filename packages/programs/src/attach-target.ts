@@ -7,6 +7,7 @@ import { readdirSync } from "node:fs";
 import { type Btf, BtfKind } from "@ebpf/btf";
 import { KERNEL_BTF_DIR, loadKernelBtf, loadModuleBtf } from "@ebpf/btf/node";
 import { BpfAttachType, BpfProgType, type Fd, type Syscalls } from "@ebpf/sys";
+import { structOpsTarget } from "./attach/struct-ops-target.js";
 import { AttachError } from "./errors.js";
 import type { ResolvedAttachTarget } from "./load.js";
 import type { ProgramLoadSpec } from "./spec.js";
@@ -27,7 +28,12 @@ export function targetBtfName(
 
 /** Whether a spec needs an attach BTF id at load time. */
 export function needsAttachTarget(spec: ProgramLoadSpec): boolean {
-  return spec.type === BpfProgType.TRACING || spec.type === BpfProgType.LSM || spec.type === BpfProgType.EXT;
+  return (
+    spec.type === BpfProgType.TRACING ||
+    spec.type === BpfProgType.LSM ||
+    spec.type === BpfProgType.EXT ||
+    spec.type === BpfProgType.STRUCT_OPS
+  );
 }
 
 function ownIds(btf: Btf, name: string, kind: number): number[] {
@@ -58,6 +64,10 @@ function moduleBtfFd(module: string, sys: Syscalls): Fd | undefined {
  */
 export function resolveAttachTarget(spec: ProgramLoadSpec, sys: Syscalls): ResolvedAttachTarget {
   if (!needsAttachTarget(spec) || spec.attachBtfId !== undefined || spec.attachTo === undefined) return {};
+  if (spec.type === BpfProgType.STRUCT_OPS) {
+    const t = structOpsTarget(spec.attachTo);
+    return { attachBtfId: t.btfId, expectedAttachType: t.member };
+  }
   if (spec.type === BpfProgType.EXT) {
     if (!spec.attachProgFd)
       throw new AttachError(

@@ -52,6 +52,13 @@ export {
   type UProbeAttachOptions,
   URetProbe,
 } from "./attach/probes.js";
+export {
+  type RegisterStructOpsOptions,
+  registerStructOps,
+  StructOps,
+  type StructOpsMember,
+} from "./attach/struct-ops.js";
+export { structOpsTarget } from "./attach/struct-ops-target.js";
 export { SchedClassifier, type TcAttachOptions, type TcxAnchor } from "./attach/tc.js";
 export { tracepointId } from "./attach/tracefs.js";
 export {

@@ -64,6 +64,8 @@ function encodeLineInfo(
 /** The attach target of a tracing/ext/lsm/iter program, as BPF_PROG_LOAD wants it. */
 export interface ResolvedAttachTarget {
   attachBtfId?: number;
+  /** struct_ops: the member index, which the kernel takes as the expected attach type. */
+  expectedAttachType?: number;
   attachBtfObjFd?: Fd;
   attachProgFd?: Fd;
 }
@@ -91,7 +93,7 @@ export function loadProgramFd(
     // Kernels before 5.0 refuse kprobe programs whose kern_version is not the running kernel's.
     kernVersion: spec.kernVersion ?? (spec.type === BpfProgType.KPROBE ? kernelVersion().code : undefined),
     flags: spec.flags,
-    expectedAttachType: spec.expectedAttachType,
+    expectedAttachType: target.expectedAttachType ?? spec.expectedAttachType,
     ifindex: spec.ifindex,
     btfFd: spec.btf?.fd,
     funcInfo,

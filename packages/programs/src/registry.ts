@@ -24,6 +24,7 @@ import {
 } from "./attach/misc.js";
 import { PerfEvent } from "./attach/perf-event.js";
 import { KProbe } from "./attach/probes.js";
+import { StructOps } from "./attach/struct-ops.js";
 import { SchedClassifier } from "./attach/tc.js";
 import { Extension as ExtensionProgram, Lsm, RawTracePoint, TracePoint, Tracing } from "./attach/tracing.js";
 import { Xdp } from "./attach/xdp.js";
@@ -58,6 +59,7 @@ const BY_TYPE = new Map<number, ProgramClass<Program>>([
   [BpfProgType.SK_REUSEPORT, SkReuseport],
   [BpfProgType.SYSCALL, Syscall],
   [BpfProgType.NETFILTER, Netfilter],
+  [BpfProgType.STRUCT_OPS, StructOps],
 ]);
 
 /** The class {@link loadProgram} uses for a spec (Iter for iterators, CgroupLsm for lsm_cgroup...). */
