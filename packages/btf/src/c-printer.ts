@@ -98,6 +98,8 @@ class CPrinter {
   readonly #identNames = new Map<string, number>();
   readonly #align: CAlignment;
   readonly #out: string[] = [];
+  /** Structs and unions printed, named or inline. */
+  #records = 0;
   #referenced: Uint8Array | undefined;
 
   constructor(btf: Btf, options: FormatCOptions) {
@@ -116,16 +118,8 @@ class CPrinter {
   }
 
   print(): string {
-    const { guard, preserveAccessIndex } = this.#opts;
+    const { guard } = this.#opts;
     const out = this.#out;
-    if (guard) out.push(`#ifndef ${guard}\n#define ${guard}\n\n`);
-    if (preserveAccessIndex) {
-      out.push(
-        "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n" +
-          "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n" +
-          "#endif\n\n",
-      );
-    }
     if (this.#roots) {
       for (const id of this.#roots) {
         if (!this.#btf.has(id)) throw new CPrinterError(id, "no such type");
@@ -135,8 +129,19 @@ class CPrinter {
       for (let id = 1; id < this.#btf.count; id++) this.#top(id, false);
     }
     if (this.#opts.kfuncs) this.#kfuncs();
-    if (preserveAccessIndex)
-      out.push("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n");
+    // clang rejects (-Wpragma-clang-attribute) a preserve_access_index region that holds no record.
+    const pai = this.#opts.preserveAccessIndex && this.#records > 0;
+    const head: string[] = [];
+    if (guard) head.push(`#ifndef ${guard}\n#define ${guard}\n\n`);
+    if (pai) {
+      head.push(
+        "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n" +
+          "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n" +
+          "#endif\n\n",
+      );
+    }
+    out.unshift(...head);
+    if (pai) out.push("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n");
     if (this.#kfuncLines.length) out.push(KFUNC_PROLOGUE, ...this.#kfuncLines, "\n#endif\n\n");
     if (guard) out.push(`#endif /* ${guard} */\n`);
     return out.join("");
@@ -463,6 +468,7 @@ class CPrinter {
   // Bodies
 
   #compositeBody(t: BtfStruct | BtfUnion, lvl: number): string {
+    this.#records++;
     const keyword = t.kind === BtfKind.Union ? "union" : "struct";
     const head = t.name ? `${keyword} ${this.#tagName(t.id)}` : keyword;
     const layout: StructLayout = this.#align.layout(t.id);

@@ -1,9 +1,11 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BtfKind, CPrinterError, formatC, parseBtf } from "@ebpf/btf";
+import { objectDir } from "@ebpf/test-programs";
 import { describe, expect, it } from "vitest";
 import { compileBpf, hasClang, layoutDifferences, uniqueComposites } from "./c-printer-roundtrip.js";
 import { buildBtf } from "./codec-fixtures.js";
+import { elfSection } from "./helpers/elf-section.js";
 
 const fixtures = join(import.meta.dirname, "fixtures", "codec");
 const load = (name: string) => parseBtf(readFileSync(join(fixtures, name)));
@@ -170,3 +172,22 @@ describe("formatC edge cases", () => {
     },
   );
 });
+
+describe.skipIf(!hasClang() || !existsSync(objectDir("el")))(
+  "formatC on the BTF of every BPF test object",
+  () => {
+    for (const endian of ["el", "eb"] as const) {
+      it(`prints headers that reproduce every layout (${endian})`, () => {
+        const objects = readdirSync(objectDir(endian)).filter((f) => f.endsWith(".bpf.o"));
+        expect(objects.length).toBeGreaterThan(0);
+        for (const file of objects) {
+          const raw = elfSection(readFileSync(join(objectDir(endian), file)), ".BTF");
+          if (!raw) continue;
+          const btf = parseBtf(raw.slice());
+          const diffs = layoutDifferences(btf, formatC(btf), uniqueComposites(btf), `bpf${endian}`);
+          expect(diffs, file).toEqual([]);
+        }
+      }, 120_000);
+    }
+  },
+);
