@@ -6,7 +6,7 @@
 //
 // ts.btf_parse_ms mirrors libbpf.btf_parse_ms (c/btf_parse.c): read /sys/kernel/btf/vmlinux, parse, then
 // visit every type reading its kind, vlen and name (as a JS string).
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { parseBtf } from "../dist/index.js";
 
 const path = process.env.VMLINUX_BTF ?? "/sys/kernel/btf/vmlinux";
@@ -25,6 +25,45 @@ function walk(btf) {
 }
 
 const LOOKUPS = ["task_struct", "bpf_attr", "sk_buff", "bpf_cmd", "perf_event_attr", "file", "u32", "xdp_md"];
+
+// Retained memory, measured first while the process is clean: heap (JS objects) plus array buffers (the file bytes and typed arrays), after a full GC.
+// Array buffers are freed by a concurrent sweeper after a GC, so each reading collects, waits, and collects
+// again until the figures settle.
+async function settledMemory() {
+  let last = -1;
+  for (let i = 0; i < 10; i++) {
+    globalThis.gc();
+    await new Promise((r) => setTimeout(r, 50));
+    const m = process.memoryUsage();
+    const total = m.heapUsed + m.arrayBuffers;
+    if (Math.abs(total - last) < 16 * 1024) return { heap: m.heapUsed, buffers: m.arrayBuffers };
+    last = total;
+  }
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, buffers: m.arrayBuffers };
+}
+
+async function measureMemory() {
+  const size = statSync(path).size || readFileSync(path).length;
+  const before = await settledMemory();
+  const btf = parseBtf(readFileSync(path));
+  walk(btf);
+  const parsed = await settledMemory();
+  for (let id = 1; id < btf.count; id++) btf.typeById(id);
+  btf.findByName("task_struct");
+  const decoded = await settledMemory();
+  const mb = (x) => x / 1e6;
+  const total = (m) => m.heap + m.buffers - before.heap - before.buffers;
+  out("ts.btf_file_mb", mb(size), "MB");
+  out("ts.btf_retained_heap_mb", mb(parsed.heap - before.heap), "MB");
+  out("ts.btf_retained_total_mb", mb(total(parsed)), "MB");
+  out("ts.btf_retained_ratio", total(parsed) / size, "x");
+  out("ts.btf_retained_decoded_total_mb", mb(total(decoded)), "MB");
+  return btf.count;
+}
+
+if (typeof globalThis.gc === "function") await measureMemory();
+else process.stderr.write("btf bench: run with --expose-gc for the memory figures\n");
 
 // Phase 1: parse + walk only, as libbpf's benchmark (no other garbage in between).
 for (let it = -1; it < iters; it++) {
@@ -59,35 +98,4 @@ for (let it = -1; it < iters; it++) {
   out("ts.btf_decode_all_ms", t3 - t2, "ms");
   out("ts.btf_index_ms", t4 - t3, "ms");
   out("ts.btf_lookup_us", ((t5 - t4) * 1000) / n, "us");
-}
-
-// Retained memory: heap (JS objects) plus array buffers (the file bytes and typed arrays), after a full GC.
-if (typeof globalThis.gc === "function") {
-  const size = readFileSync(path).length;
-  const mem = () => {
-    globalThis.gc();
-    globalThis.gc();
-    const m = process.memoryUsage();
-    return { heap: m.heapUsed, buffers: m.arrayBuffers };
-  };
-  const before = mem();
-  const btf = parseBtf(readFileSync(path));
-  walk(btf);
-  const parsed = mem();
-  for (let id = 1; id < btf.count; id++) btf.typeById(id);
-  btf.findByName("task_struct");
-  const decoded = mem();
-  const mb = (x) => x / 1e6;
-  out("ts.btf_file_mb", mb(size), "MB");
-  out("ts.btf_retained_heap_mb", mb(parsed.heap - before.heap), "MB");
-  out("ts.btf_retained_total_mb", mb(parsed.heap + parsed.buffers - before.heap - before.buffers), "MB");
-  out("ts.btf_retained_ratio", (parsed.heap + parsed.buffers - before.heap - before.buffers) / size, "x");
-  out(
-    "ts.btf_retained_decoded_total_mb",
-    mb(decoded.heap + decoded.buffers - before.heap - before.buffers),
-    "MB",
-  );
-  if (btf.count < 2) throw new Error("unreachable");
-} else {
-  process.stderr.write("btf bench: run with --expose-gc for the memory figures\n");
 }

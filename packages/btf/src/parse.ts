@@ -371,15 +371,15 @@ function locateBadName(
  */
 function checkChains(words: Uint32Array, offs: Uint32Array, typeStart: number, startId: number): void {
   const n = offs.length;
-  const state = new Uint8Array(n);
-  const stack = new Uint32Array(n);
+  // walkOf[j] = 1 + the index of the walk that first reached j (0: not reached yet). Meeting a type
+  // reached by the current walk is a loop; one reached by an earlier walk is known to end.
+  const walkOf = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    if (state[i] !== 0) continue;
-    let sp = 0;
+    if (walkOf[i] !== 0) continue;
+    const mark = i + 1;
     let j = i;
     for (;;) {
-      state[j] = 1;
-      stack[sp++] = j;
+      walkOf[j] = mark;
       const o = offs[j];
       let next: number;
       switch ((words[o + 1] >>> 24) & 0x1f) {
@@ -400,16 +400,15 @@ function checkChains(words: Uint32Array, offs: Uint32Array, typeStart: number, s
           next = -1;
       }
       if (next < 0) break;
-      const s = state[next];
-      if (s === 2) break;
-      if (s === 1)
+      const w = walkOf[next];
+      if (w === mark)
         throw btfParseError(
           typeStart + offs[next] * 4,
           "a type chain that ends",
           `type [${startId + next}] is part of a reference loop`,
         );
+      if (w !== 0) break;
       j = next;
     }
-    while (sp > 0) state[stack[--sp]] = 2;
   }
 }
