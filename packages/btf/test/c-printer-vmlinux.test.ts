@@ -74,10 +74,10 @@ describe.skipIf(!canRun)("vmlinux.h from the running kernel's BTF", () => {
   );
 
   /** Builds every test program against the header in `include`, into `include/<target>/`. */
-  function buildAll(include: string, targets: string[]): void {
+  function buildAll(include: string, targets: string[], only = sources): void {
     for (const target of targets) {
       mkdirSync(join(include, target), { recursive: true });
-      for (const file of sources) {
+      for (const file of only) {
         const args = ["-O2", "-g", "-target", target, "-D__TARGET_ARCH_x86", "-I", include, "-I", sourceDir];
         args.push(
           "-Wall",
@@ -115,9 +115,13 @@ describe.skipIf(!canRun)("vmlinux.h from the running kernel's BTF", () => {
           maxBuffer: 512 * 1024 * 1024,
         });
         writeFileSync(join(ref, "vmlinux.h"), theirs);
-        buildAll(ref, ["bpfel"]);
         const loaded: string[] = [];
         for (const file of sources) {
+          try {
+            buildAll(ref, ["bpfel"], [file]);
+          } catch {
+            continue; // not buildable against bpftool's header: no reference to compare with
+          }
           const refError = tryLoad(join(ref, "bpfel", objName(file)), `ref-${file}`);
           if (refError !== undefined) continue;
           const obj = join(dir, "bpfel", objName(file));
