@@ -24,6 +24,16 @@ const registry = new FinalizationRegistry<Held>((held) => {
   }
 });
 
+let live = 0;
+
+/**
+ * How many {@link Fd}s are open (created and neither closed nor released) in this process: a leak check
+ * for tests and diagnostics.
+ */
+export function liveFdCount(): number {
+  return live;
+}
+
 /**
  * An owned file descriptor (BPF map, program, link, BTF object, perf event, epoll, socket...). Exactly one
  * owner closes it: call `close()`, or use `using fd = ...` ([Symbol.dispose]). A FinalizationRegistry closes a
@@ -55,6 +65,7 @@ export class Fd implements Disposable {
     this.#closer = closer;
     this.kind = kind;
     registry.register(this, { raw, closer }, this);
+    live++;
   }
 
   /** The fd number. Throws {@link ClosedFdError} once closed. */
@@ -73,6 +84,7 @@ export class Fd implements Disposable {
     const raw = this.#raw;
     if (raw < 0) return;
     this.#raw = -1;
+    live--;
     registry.unregister(this);
     this.#closer(raw);
   }
@@ -83,6 +95,7 @@ export class Fd implements Disposable {
   release(): number {
     const raw = this.raw;
     this.#raw = -1;
+    live--;
     registry.unregister(this);
     return raw;
   }

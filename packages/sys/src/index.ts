@@ -30,7 +30,7 @@ export {
   FakeSyscalls,
   type FakeSyscallsOptions,
 } from "./fake.js";
-export { Fd, type FdCloser, rawFd } from "./fd.js";
+export { Fd, type FdCloser, liveFdCount, rawFd } from "./fd.js";
 export {
   type KernelVersion,
   kernelAtLeast,

@@ -3,6 +3,8 @@
  * kinds, link types, bounded loops, large programs. A probe returns true/false; it throws a
  * {@link SyscallError} when the answer is unknowable (EPERM: not privileged enough to ask).
  */
+
+import { BtfBuilder, FuncLinkage, IntEncoding } from "@ebpf/btf";
 import {
   BpfAttachType,
   BpfCmd,
@@ -123,44 +125,56 @@ const close = (fd: Fd | undefined) => fd?.close();
 
 // ---------------------------------------------------------------------------------------------- BTF
 
-function btfBlob(types: number[], strings: string): Uint8Array {
-  const typeBytes = types.length * 4;
-  const str = new TextEncoder().encode(strings);
-  const out = new Uint8Array(24 + typeBytes + str.length);
-  const v = new DataView(out.buffer);
-  v.setUint16(0, 0xeb9f, true);
-  v.setUint8(2, 1);
-  v.setUint32(4, 24, true);
-  v.setUint32(8, 0, true);
-  v.setUint32(12, typeBytes, true);
-  v.setUint32(16, typeBytes, true);
-  v.setUint32(20, str.length, true);
-  types.forEach((w, i) => {
-    v.setUint32(24 + i * 4, w >>> 0, true);
-  });
-  out.set(str, 24 + typeBytes);
-  return out;
+/** A builder holding `int` (type 1, signed 32-bit) to which a probe adds the kind it tests. */
+function withInt(): { b: BtfBuilder; int: number } {
+  const b = new BtfBuilder();
+  return { b, int: b.addInt("int", 4, IntEncoding.Signed) };
 }
 
-const info = (kind: number, vlen = 0, kindFlag = false) =>
-  ((kindFlag ? 1 << 31 : 0) | (kind << 24) | vlen) >>> 0;
-// strings: 0 "", 1 "int", 5 "a", 7 "s"
-const STRINGS = "\0int\0a\0s\0";
-const INT = [1, info(BtfKind.INT), 4, (1 << 24) | 32]; // [1] int, signed 32-bit
-const VALUE_STRUCT = [7, info(BtfKind.STRUCT, 1), 4, 5, 1, 0]; // [2] struct s { int a; }
-
-/** Minimal BTF blobs exercising one kind each (type 1 is `int`). */
+/** Minimal BTF blobs exercising one kind each, encoded by @ebpf/btf. */
 const KIND_BLOBS: Partial<Record<keyof typeof BtfKind, () => Uint8Array>> = {
-  INT: () => btfBlob(INT, STRINGS),
-  FUNC_PROTO: () => btfBlob([...INT, 0, info(BtfKind.FUNC_PROTO, 0), 1], STRINGS),
-  FUNC: () => btfBlob([...INT, 0, info(BtfKind.FUNC_PROTO, 0), 1, 5, info(BtfKind.FUNC, 0), 2], STRINGS),
-  VAR: () => btfBlob([...INT, 5, info(BtfKind.VAR), 1, 1], STRINGS),
-  DATASEC: () =>
-    btfBlob([...INT, 5, info(BtfKind.VAR), 1, 1, 7, info(BtfKind.DATASEC, 1), 4, 2, 0, 4], STRINGS),
-  FLOAT: () => btfBlob([1, info(BtfKind.FLOAT), 4], STRINGS),
-  DECL_TAG: () => btfBlob([...INT, ...VALUE_STRUCT, 5, info(BtfKind.DECL_TAG), 2, 0xffffffff], STRINGS),
-  TYPE_TAG: () => btfBlob([...INT, 0, info(BtfKind.PTR), 3, 5, info(BtfKind.TYPE_TAG), 1], STRINGS),
-  ENUM64: () => btfBlob([7, info(BtfKind.ENUM64, 1), 8, 5, 1, 1], STRINGS),
+  INT: () => withInt().b.marshal(),
+  FUNC_PROTO: () => {
+    const { b, int } = withInt();
+    b.addFuncProto(int, []);
+    return b.marshal();
+  },
+  FUNC: () => {
+    const { b, int } = withInt();
+    b.addFunc("f", b.addFuncProto(int, []), FuncLinkage.Static);
+    return b.marshal();
+  },
+  VAR: () => {
+    const { b, int } = withInt();
+    b.addVar("v", int);
+    return b.marshal();
+  },
+  DATASEC: () => {
+    const { b, int } = withInt();
+    const v = b.addVar("v", int);
+    b.addDatasec(".data", 4, [{ type: v, offset: 0, size: 4 }]);
+    return b.marshal();
+  },
+  FLOAT: () => {
+    const b = new BtfBuilder();
+    b.addFloat("float", 4);
+    return b.marshal();
+  },
+  DECL_TAG: () => {
+    const { b, int } = withInt();
+    b.addDeclTag("tag", b.addStruct("s", 4, [{ name: "a", type: int, bitOffset: 0 }]));
+    return b.marshal();
+  },
+  TYPE_TAG: () => {
+    const { b, int } = withInt();
+    b.addPtr(b.addTypeTag("tag", int));
+    return b.marshal();
+  },
+  ENUM64: () => {
+    const b = new BtfBuilder();
+    b.addEnum64("e", 8, [{ name: "a", value: 1n << 40n }]);
+    return b.marshal();
+  },
 };
 
 /** Whether BTF_LOAD accepts a blob using `kind` (a {@link BtfKind} value). */
@@ -184,8 +198,11 @@ export function haveBtf(): boolean {
   return haveBtfKind(BtfKind.INT);
 }
 
+/** BTF with `int` (id 1) and `struct s { int a; }` (id 2), for the local-storage maps' key and value. */
 function storageBtf(): Fd {
-  return btfLoad({ btf: btfBlob([...INT, ...VALUE_STRUCT], STRINGS) });
+  const { b, int } = withInt();
+  b.addStruct("s", 4, [{ name: "a", type: int, bitOffset: 0 }]);
+  return btfLoad({ btf: b.marshal() });
 }
 
 // --------------------------------------------------------------------------------------------- maps
