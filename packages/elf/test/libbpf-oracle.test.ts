@@ -2,16 +2,15 @@
 // involved) and compare programs (name, section, type, expected attach type, autoload, instruction count)
 // and maps (type, sizes, max_entries, flags, map_extra, numa_node, inner map) with parseBpfObject.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { objectDir } from "@ebpf/test-programs";
-import { describe, expect, it } from "vitest";
+import { describeWhen, needsPath, needsTool } from "@ebpf/testing";
+import { expect, it } from "vitest";
 import { type MapSpec, parseBpfObject } from "../src/index.js";
 
 const source = join(import.meta.dirname, "oracle/libbpf-open.c");
-const haveLibbpf = existsSync("/usr/include/bpf/libbpf.h");
-if (!haveLibbpf) console.warn("libbpf oracle skipped: /usr/include/bpf/libbpf.h missing (apt: libbpf-dev)");
 
 function buildOracle(): string {
   const out = join(mkdtempSync(join(tmpdir(), "elf-oracle-")), "libbpf-open");
@@ -55,44 +54,49 @@ function compare(path: string, out: string): void {
   expect(spec.maps.map(mapLine)).toEqual(libbpfMaps);
 }
 
-describe.skipIf(!haveLibbpf)("libbpf oracle (bpf_object__open_file)", () => {
-  const oracle = haveLibbpf ? buildOracle() : "";
-  const objects = readdirSync(objectDir("el")).filter((f) => f.endsWith(".bpf.o"));
+describeWhen(
+  "libbpf oracle (bpf_object__open_file)",
+  () => {
+    const oracle = buildOracle();
+    const objects = readdirSync(objectDir("el")).filter((f) => f.endsWith(".bpf.o"));
 
-  const opened: string[] = [];
-  for (const file of objects.sort()) {
-    const path = join(objectDir("el"), file);
-    let out: string;
-    try {
-      out = execFileSync(oracle, [path], { encoding: "utf8" });
-    } catch {
-      // libbpf 1.1 refuses some valid objects (static programs outside .text, legacy maps): no oracle.
-      continue;
+    const opened: string[] = [];
+    for (const file of objects.sort()) {
+      const path = join(objectDir("el"), file);
+      let out: string;
+      try {
+        out = execFileSync(oracle, [path], { encoding: "utf8" });
+      } catch {
+        // libbpf 1.1 refuses some valid objects (static programs outside .text, legacy maps): no oracle.
+        continue;
+      }
+      opened.push(file);
+      it(`${file}: programs and maps match libbpf`, () => compare(path, out));
     }
-    opened.push(file);
-    it(`${file}: programs and maps match libbpf`, () => compare(path, out));
-  }
 
-  it("a statically linked object (bpftool gen object) matches libbpf and its parts", () => {
-    const dir = mkdtempSync(join(tmpdir(), "elf-link-"));
-    const linked = join(dir, "linked.bpf.o");
-    const parts = ["elf_callbacks.bpf.o", "elf_btf_maps.bpf.o"].map((f) => join(objectDir("el"), f));
-    execFileSync("bpftool", ["gen", "object", linked, ...parts], { stdio: "pipe" });
-    compare(linked, execFileSync(oracle, [linked], { encoding: "utf8" }));
-    const spec = parseBpfObject(readFileSync(linked));
-    const [a, b] = parts.map((p) => parseBpfObject(readFileSync(p)));
-    expect(spec.programs.map((p) => p.name)).toEqual([...a.programs, ...b.programs].map((p) => p.name));
-    expect(spec.programs.map((p) => p.relocations.map((r) => r.target))).toEqual(
-      [...a.programs, ...b.programs].map((p) => p.relocations.map((r) => r.target)),
-    );
-    expect(spec.maps.map((m) => [m.name, m.initialValues])).toEqual(
-      b.maps.map((m) => [m.name, m.initialValues]),
-    );
-  });
+    it("a statically linked object (bpftool gen object) matches libbpf and its parts", () => {
+      const dir = mkdtempSync(join(tmpdir(), "elf-link-"));
+      const linked = join(dir, "linked.bpf.o");
+      const parts = ["elf_callbacks.bpf.o", "elf_btf_maps.bpf.o"].map((f) => join(objectDir("el"), f));
+      execFileSync("bpftool", ["gen", "object", linked, ...parts], { stdio: "pipe" });
+      compare(linked, execFileSync(oracle, [linked], { encoding: "utf8" }));
+      const spec = parseBpfObject(readFileSync(linked));
+      const [a, b] = parts.map((p) => parseBpfObject(readFileSync(p)));
+      expect(spec.programs.map((p) => p.name)).toEqual([...a.programs, ...b.programs].map((p) => p.name));
+      expect(spec.programs.map((p) => p.relocations.map((r) => r.target))).toEqual(
+        [...a.programs, ...b.programs].map((p) => p.relocations.map((r) => r.target)),
+      );
+      expect(spec.maps.map((m) => [m.name, m.initialValues])).toEqual(
+        b.maps.map((m) => [m.name, m.initialValues]),
+      );
+    });
 
-  it("libbpf could open the objects this test relies on", () => {
-    for (const f of ["minimal.bpf.o", "elf_btf_maps.bpf.o", "elf_data.bpf.o", "elf_sec_names.bpf.o"]) {
-      expect(opened).toContain(f);
-    }
-  });
-});
+    it("libbpf could open the objects this test relies on", () => {
+      for (const f of ["minimal.bpf.o", "elf_btf_maps.bpf.o", "elf_data.bpf.o", "elf_sec_names.bpf.o"]) {
+        expect(opened).toContain(f);
+      }
+    });
+  },
+  needsPath("/usr/include/bpf/libbpf.h", "apt: libbpf-dev; tools/setup.sh installs it"),
+  needsTool("gcc"),
+);

@@ -75,8 +75,8 @@ function computeReason(): string | undefined {
 /** A further requirement of one test or suite: returns why it cannot run, or `undefined`. */
 export type Requirement = () => string | undefined;
 
-function gate(requires: Requirement[]): string | undefined {
-  const base = kernelUnavailableReason();
+function gate(requires: Requirement[], needsKernel = true): string | undefined {
+  const base = needsKernel ? kernelUnavailableReason() : undefined;
   if (base) return base;
   for (const r of requires) {
     const reason = r();
@@ -90,7 +90,7 @@ function warnSkip(name: string, reason: string): void {
   const key = `${name}\0${reason}`;
   if (warned.has(key)) return;
   warned.add(key);
-  process.stderr.write(`[kernel test skipped] ${name}: ${reason}\n`);
+  process.stderr.write(`[test skipped] ${name}: ${reason}\n`);
 }
 
 /**
@@ -103,15 +103,43 @@ function warnSkip(name: string, reason: string): void {
  * ```
  */
 export function describeKernel(name: string, fn: () => void, ...requires: Requirement[]): void {
-  const reason = gate(requires);
+  describeGated(name, fn, gate(requires));
+}
+
+/**
+ * `describe` for tests that need tools or fixtures but not the kernel (clang, bpftool, libbpf, test-vm
+ * kernels): skipped with the reason printed locally, a failure under `EBPF_REQUIRE_KERNEL=1` (CI).
+ *
+ * @example
+ * ```ts
+ * describeWhen("C printer output compiles", () => { ... }, needsTool("clang"));
+ * ```
+ */
+export function describeWhen(name: string, fn: () => void, ...requires: Requirement[]): void {
+  describeGated(name, fn, gate(requires, false));
+}
+
+/** `it` for a test that needs tools or fixtures but not the kernel; same rules as {@link describeWhen}. */
+export function itWhen(
+  name: string,
+  fn: () => unknown | Promise<unknown>,
+  options: { timeout?: number; requires?: Requirement[] } = {},
+): void {
+  itGated(name, fn, options.timeout, gate(options.requires ?? [], false));
+}
+
+/** Requirement: a file or directory exists (fixtures, caches). `hint` says how to make it. */
+export function needsPath(path: string, hint: string): Requirement {
+  return () => (existsSync(path) ? undefined : `${path} is missing (${hint})`);
+}
+
+function describeGated(name: string, fn: () => void, reason: string | undefined): void {
   if (!reason) {
     describe(name, fn);
   } else if (kernelRequired) {
     describe(name, () => {
       it("kernel requirements", () => {
-        throw new Error(
-          `kernel test "${name}" cannot run: ${reason} (EBPF_REQUIRE_KERNEL=1 forbids skipping)`,
-        );
+        throw new Error(`test "${name}" cannot run: ${reason} (EBPF_REQUIRE_KERNEL=1 forbids skipping)`);
       });
     });
   } else {
@@ -126,12 +154,20 @@ export function itKernel(
   fn: () => unknown | Promise<unknown>,
   options: { timeout?: number; requires?: Requirement[] } = {},
 ): void {
-  const reason = gate(options.requires ?? []);
+  itGated(name, fn, options.timeout, gate(options.requires ?? []));
+}
+
+function itGated(
+  name: string,
+  fn: () => unknown | Promise<unknown>,
+  timeout: number | undefined,
+  reason: string | undefined,
+): void {
   if (!reason) {
-    it(name, fn, options.timeout);
+    it(name, fn, timeout);
   } else if (kernelRequired) {
     it(name, () => {
-      throw new Error(`kernel test "${name}" cannot run: ${reason} (EBPF_REQUIRE_KERNEL=1 forbids skipping)`);
+      throw new Error(`test "${name}" cannot run: ${reason} (EBPF_REQUIRE_KERNEL=1 forbids skipping)`);
     });
   } else {
     warnSkip(name, reason);
