@@ -126,7 +126,7 @@ export class Btf implements Iterable<BtfType> {
    */
   typeById(id: number): BtfType {
     const i = id - this.startId;
-    if (i >= 0 && i < this.#offs.length) {
+    if (i >>> 0 === i && i < this.#offs.length) {
       let cache = this.#cache;
       if (cache === undefined) {
         cache = new Array(this.#offs.length);
@@ -151,7 +151,8 @@ export class Btf implements Iterable<BtfType> {
   /** The kind number of a type without decoding it. */
   kind(id: number): BtfKind {
     const i = id - this.startId;
-    if (i >= 0 && i < this.#offs.length) return ((this.#words[this.#offs[i] + 1] >>> 24) & 0x1f) as BtfKind;
+    if (i >>> 0 === i && i < this.#offs.length)
+      return ((this.#words[this.#offs[i] + 1] >>> 24) & 0x1f) as BtfKind;
     if (id === 0) return BtfKind.Void;
     if (this.base && id > 0 && id < this.startId) return this.base.kind(id);
     throw this.#notFound(id);
@@ -160,7 +161,7 @@ export class Btf implements Iterable<BtfType> {
   /** `vlen` of a type: number of members, values, params or vars (0 for other kinds). */
   vlen(id: number): number {
     const i = id - this.startId;
-    if (i >= 0 && i < this.#offs.length) return this.#words[this.#offs[i] + 1] & 0xffff;
+    if (i >>> 0 === i && i < this.#offs.length) return this.#words[this.#offs[i] + 1] & 0xffff;
     if (id === 0) return 0;
     if (this.base && id > 0 && id < this.startId) return this.base.vlen(id);
     throw this.#notFound(id);
@@ -169,7 +170,7 @@ export class Btf implements Iterable<BtfType> {
   /** The name of a type, `""` when anonymous, without decoding the type. */
   name(id: number): string {
     const i = id - this.startId;
-    if (i >= 0 && i < this.#offs.length) return this.stringAt(this.#words[this.#offs[i]]);
+    if (i >>> 0 === i && i < this.#offs.length) return this.stringAt(this.#words[this.#offs[i]]);
     if (id === 0) return "";
     if (this.base && id > 0 && id < this.startId) return this.base.name(id);
     throw this.#notFound(id);
@@ -179,17 +180,20 @@ export class Btf implements Iterable<BtfType> {
   stringAt(offset: number): string {
     const local = offset - this.#strStart;
     if (local >= 0) {
-      if (local >= this.#strLen)
+      if (local >= this.#strLen || local >>> 0 !== local)
         throw new BtfError(
           "ERR_EBPF_BTF_TYPE_NOT_FOUND",
-          `string offset ${offset} is past the string section`,
+          `string offset ${offset} is not inside the string section`,
         );
       const text = this.#text;
       if (text !== undefined) return text.slice(local, text.indexOf("\0", local));
       return decodeCString(this.#strings as Uint8Array, local);
     }
     if (this.base) return this.base.stringAt(offset);
-    throw new BtfError("ERR_EBPF_BTF_TYPE_NOT_FOUND", `string offset ${offset} is negative`);
+    throw new BtfError(
+      "ERR_EBPF_BTF_TYPE_NOT_FOUND",
+      `string offset ${offset} is not inside the string section`,
+    );
   }
 
   /**
@@ -527,7 +531,7 @@ export class Btf implements Iterable<BtfType> {
   /** Word `n` of a type's record (0 = name_off, 1 = info, 2 = size/type, 3.. = extra). */
   #word(id: number, n: number): number {
     const i = id - this.startId;
-    if (i >= 0 && i < this.#offs.length) return this.#words[this.#offs[i] + n];
+    if (i >>> 0 === i && i < this.#offs.length) return this.#words[this.#offs[i] + n];
     if (this.base && id > 0 && id < this.startId) return this.base.#word(id, n);
     throw this.#notFound(id);
   }
@@ -556,7 +560,7 @@ export class Btf implements Iterable<BtfType> {
   /** Byte offset of a type's record in the input it was parsed from. */
   #byteOffsetOf(id: number): number {
     const i = id - this.startId;
-    if (i >= 0 && i < this.#offs.length) return this.data.typeSectionOffset + this.#offs[i] * 4;
+    if (i >>> 0 === i && i < this.#offs.length) return this.data.typeSectionOffset + this.#offs[i] * 4;
     if (this.base && id > 0 && id < this.startId) return this.base.#byteOffsetOf(id);
     return 0;
   }

@@ -34,6 +34,13 @@ for (const endian of ["el", "eb"] as const) {
       expect(() => btf.sizeOf(fn.id)).toThrow(BtfError);
       expect(() => btf.sizeOf(0)).toThrow(/no size/);
       expect(() => btf.typeById(btf.count)).toThrow(BtfError);
+      for (const bad of [-1, 1.5, Number.NaN, 2 ** 32 + 1]) {
+        expect(() => btf.typeById(bad)).toThrow(BtfError);
+        expect(() => btf.kind(bad)).toThrow(BtfError);
+        expect(() => btf.name(bad)).toThrow(BtfError);
+      }
+      expect(() => btf.stringAt(0.5)).toThrow(BtfError);
+      expect(() => btf.stringAt(1e9)).toThrow(BtfError);
     });
 
     it("gives member offsets, including bitfields and nested paths", () => {
