@@ -28,6 +28,7 @@ import {
   PerfEvent,
   RawTracePoint,
   readFunctionSymbols,
+  SocketFilter,
   TracePoint,
   UProbe,
 } from "../src/index.js";
@@ -60,6 +61,17 @@ describeKernel("tracing programs", () => {
     using link = prog.attach("sys_enter");
     process.ppid;
     expect(prog.info().runCnt).toBeGreaterThan(0n);
+    void stats;
+    void link;
+  });
+
+  it("writable RawTracePoint fires on bpf_test_finish (runs at the end of every test run)", () => {
+    using stats = enableStats();
+    using prog = RawTracePoint.load(ret0("rawtp_w", BpfProgType.RAW_TRACEPOINT_WRITABLE));
+    using link = prog.attach("bpf_test_finish");
+    using target = SocketFilter.load(ret0("sf_run", BpfProgType.SOCKET_FILTER));
+    target.testRun({ data: new Uint8Array(64) });
+    expect(prog.info().runCnt).toBeGreaterThanOrEqual(1n);
     void stats;
     void link;
   });
@@ -172,6 +184,18 @@ describeKernel("uprobes on a test binary", () => {
     const r = spawnSync(bin, [String(n)], { input: "go\n" });
     expect(r.status).toBe(0);
   };
+
+  it("resolves dynamic symbols of a shared library (.dynsym) to file offsets", () => {
+    // The libc this very process has mapped.
+    const libc = readFileSync("/proc/self/maps", "utf8")
+      .split("\n")
+      .map((l) => l.split(/\s+/)[5] ?? "")
+      .find((p) => /\/libc\.so\.6$/.test(p))!;
+    const sym = readFunctionSymbols(libc).find((s) => s.name === "getpid");
+    expect(sym).toBeDefined();
+    const nm = execFileSync("nm", ["-D", "--defined-only", libc]).toString();
+    expect(nm).toMatch(new RegExp(`^0*${sym!.address.toString(16)} [TWi] getpid(@@?\\S+)?$`, "m"));
+  });
 
   it("resolves the symbol from .symtab to a file offset", () => {
     const sym = readFunctionSymbols(bin).find((s) => s.name === "ebpf_uprobe_target");
