@@ -124,6 +124,20 @@ describeKernel("XDP native mode and netns programs", () => {
     void link;
   });
 
+  it("netlink attachments of a deleted interface close without error", () => {
+    const gone = createVethPair();
+    const xdp = Xdp.load(xdpSpec("xdp_gone"));
+    const tc = SchedClassifier.load(tcSpec("tc_gone"));
+    try {
+      xdp.attach(gone.host, { netlink: true });
+      tc.attach(gone.host, { netlink: true });
+    } finally {
+      gone[Symbol.dispose]();
+    }
+    expect(() => xdp.close()).not.toThrow();
+    expect(() => tc.close()).not.toThrow();
+  });
+
   it("FlowDissector links to a network namespace given by path", () => {
     using prog = FlowDissector.load({
       name: "fd_ok",

@@ -1,5 +1,6 @@
 /** Network interfaces by name or index. */
 import { readFileSync } from "node:fs";
+import { Errno, SyscallError } from "@ebpf/sys";
 import { AttachError } from "../errors.js";
 
 /** An interface: its name (in this process's network namespace) or its index. */
@@ -25,3 +26,13 @@ export function ifindexOf(iface: NetworkInterface): number {
 /** A readable name for messages. */
 export const ifaceLabel = (iface: NetworkInterface): string =>
   typeof iface === "number" ? `ifindex ${iface}` : iface;
+
+/** Runs a netlink detach, ignoring "no such device": a deleted interface took its attachments with it. */
+export function unlessDeviceGone(undo: () => void): void {
+  try {
+    undo();
+  } catch (e) {
+    if (e instanceof SyscallError && e.errno === Errno.ENODEV) return;
+    throw e;
+  }
+}

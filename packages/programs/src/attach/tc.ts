@@ -21,7 +21,7 @@ import {
 import { AttachError } from "../errors.js";
 import { CallbackLink, FdLink, type Link } from "../link.js";
 import { Program } from "../program.js";
-import { ifaceLabel, ifindexOf, type NetworkInterface } from "./netdev.js";
+import { ifaceLabel, ifindexOf, type NetworkInterface, unlessDeviceGone } from "./netdev.js";
 
 /** Where in a tcx chain to insert: relative to a program or a link already attached. */
 export type TcxAnchor = { before: Program | FdLink } | { after: Program | FdLink };
@@ -102,14 +102,16 @@ export class SchedClassifier extends Program {
       throw e;
     }
     return this.adopt(
-      new CallbackLink(`${where} (netlink filter prio ${priority})`, () => {
-        tcFilterDetach(ifindex, direction, priority, handle);
-        if (
-          !hadQdisc &&
-          tcFilterList(ifindex, "ingress").length + tcFilterList(ifindex, "egress").length === 0
-        )
-          tcClsactDelete(ifindex);
-      }),
+      new CallbackLink(`${where} (netlink filter prio ${priority})`, () =>
+        unlessDeviceGone(() => {
+          tcFilterDetach(ifindex, direction, priority, handle);
+          if (
+            !hadQdisc &&
+            tcFilterList(ifindex, "ingress").length + tcFilterList(ifindex, "egress").length === 0
+          )
+            tcClsactDelete(ifindex);
+        }),
+      ),
     );
   }
 }

@@ -14,7 +14,7 @@ import {
 } from "@ebpf/sys";
 import { CallbackLink, FdLink, type Link } from "../link.js";
 import { Program } from "../program.js";
-import { ifaceLabel, ifindexOf, type NetworkInterface } from "./netdev.js";
+import { ifaceLabel, ifindexOf, type NetworkInterface, unlessDeviceGone } from "./netdev.js";
 
 /** Where XDP runs: generic (`skb`), in the driver (`drv`), offloaded to the NIC (`hw`). */
 export type XdpMode = "skb" | "drv" | "hw";
@@ -70,6 +70,8 @@ export class Xdp extends Program {
       ? BpfDefines.XDP_FLAGS_REPLACE
       : BpfDefines.XDP_FLAGS_UPDATE_IF_NOEXIST;
     xdpAttach(ifindex, this.fd, { flags: flags | replaceFlags, expectedFd: options.replace?.fd });
-    return this.adopt(new CallbackLink(`${where} (netlink)`, () => xdpDetach(ifindex, flags)));
+    return this.adopt(
+      new CallbackLink(`${where} (netlink)`, () => unlessDeviceGone(() => xdpDetach(ifindex, flags))),
+    );
   }
 }
