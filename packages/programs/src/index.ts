@@ -78,7 +78,13 @@ export { needsAttachTarget, resolveAttachTarget, targetBtfName } from "./attach-
 export { AttachError, VerifierError, type VerifierErrorDetails, type VerifierSourceLine } from "./errors.js";
 export { enableStats, listLinks, listMaps, listPrograms, programInfoById } from "./inventory.js";
 export { CallbackLink, FdLink, Link, linkTypeName } from "./link.js";
-export { loadProgramFd, progTypeName, type ResolvedAttachTarget, verifierError } from "./load.js";
+export {
+  loadProgramFd,
+  progTypeName,
+  type ResolvedAttachTarget,
+  type VerifierLogOptions,
+  verifierError,
+} from "./load.js";
 export { fixupObjectBtf, loadObjectBtf, withStringsOf } from "./object-btf.js";
 export {
   Program,

@@ -61,6 +61,14 @@ function encodeLineInfo(
   return out;
 }
 
+/** How the verifier log is taken when a load fails. */
+export interface VerifierLogOptions {
+  /** 1 (default): the path to the error; 2: every instruction and state (much longer). */
+  level?: 1 | 2;
+  /** First log buffer size in bytes (default 64 KiB); it grows until the log fits. */
+  initialSize?: number;
+}
+
 /** The attach target of a tracing/ext/lsm/iter program, as BPF_PROG_LOAD wants it. */
 export interface ResolvedAttachTarget {
   attachBtfId?: number;
@@ -79,6 +87,7 @@ export function loadProgramFd(
   spec: ProgramLoadSpec,
   target: ResolvedAttachTarget = {},
   sys: Syscalls = kernelSyscalls,
+  logOptions: VerifierLogOptions = {},
 ): Fd {
   const decoded =
     spec.instructions instanceof Uint8Array ? undefined : (spec.instructions as readonly Instruction[]);
@@ -116,12 +125,12 @@ export function loadProgramFd(
   }
   // Retry with a log; grow the buffer while the kernel says it did not fit (ENOSPC).
   const maxLog = kernelAtLeast(5, 2) ? 1 << 26 : (1 << 24) - 1;
-  let size = FIRST_LOG_SIZE;
+  let size = Math.min(maxLog, Math.max(logOptions.initialSize ?? FIRST_LOG_SIZE, 128));
   let failure: LoadError = first;
   for (;;) {
     const logBuf = new Uint8Array(size);
     try {
-      return sys.progLoad({ ...options, logLevel: 1, logBuf });
+      return sys.progLoad({ ...options, logLevel: logOptions.level ?? 1, logBuf });
     } catch (e) {
       if (!(e instanceof LoadError)) throw e;
       failure = e;

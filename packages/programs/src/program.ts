@@ -16,7 +16,7 @@ import {
 import { resolveAttachTarget } from "./attach-target.js";
 import { AttachError } from "./errors.js";
 import type { Link } from "./link.js";
-import { loadProgramFd, progTypeName } from "./load.js";
+import { loadProgramFd, progTypeName, type VerifierLogOptions } from "./load.js";
 import type { ProgramLoadSpec } from "./spec.js";
 
 /** What a {@link Program} knows about itself besides its fd. */
@@ -35,6 +35,8 @@ export interface ProgramMeta {
 export interface ProgramLoadOptions {
   /** The kernel seam (a fake in unit tests). */
   sys?: Syscalls;
+  /** Verifier log level and first buffer size, used when the load fails. */
+  verifierLog?: VerifierLogOptions;
 }
 
 /** Options of {@link Program.testRun}. */
@@ -125,7 +127,7 @@ export class Program implements Disposable {
     const target = resolveAttachTarget(spec, sys);
     let fd: Fd;
     try {
-      fd = loadProgramFd(spec, target, sys);
+      fd = loadProgramFd(spec, target, sys, options.verifierLog);
     } finally {
       target.attachBtfObjFd?.close();
     }

@@ -42,4 +42,25 @@ describeKernel("program load", () => {
     expect(v.context).toMatch(/>\s+1: \(61\) r2 = \*\(u32 \*\)\(r1 \+400\)/);
     expect(v.log).toContain("processed");
   });
+
+  it("takes a verbose log (level 2) when asked", () => {
+    const spec = {
+      name: "bad_ctx2",
+      type: BpfProgType.XDP,
+      license: "GPL",
+      instructions: [mov64Imm(0, 1), ldx(Size.W, 2, 1, 400), exit()],
+    };
+    const logOf = (level?: 1 | 2) => {
+      try {
+        Program.load(spec, { verifierLog: { level, initialSize: 256 } }).close();
+      } catch (e) {
+        return (e as VerifierError).log;
+      }
+      throw new Error("loaded");
+    };
+    const normal = logOf();
+    const verbose = logOf(2);
+    expect(verbose.length).toBeGreaterThan(normal.length);
+    expect(verbose).toContain("invalid bpf_context access");
+  });
 });
