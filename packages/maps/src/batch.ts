@@ -25,13 +25,14 @@ function dv(bytes: Uint8Array): DataView {
 }
 
 /** Reads every element with `BPF_MAP_LOOKUP_BATCH` (or LOOKUP_AND_DELETE), decoding each. */
-export function* lookupBatch<K, V>(
+export function lookupBatch<K, V>(
   core: MapCore,
   keyCodec: Codec<K>,
   valueCodec: Codec<V>,
   andDelete: boolean,
   options: BatchLookupOptions = {},
-): Generator<[K, V], void, undefined> {
+): [K, V][] {
+  const out: [K, V][] = [];
   const { keySize } = core.info;
   const valueSize = valueCodec.size;
   const chunk = Math.max(1, Math.min(options.batchSize ?? 256, core.info.maxEntries || 1));
@@ -57,9 +58,9 @@ export function* lookupBatch<K, V>(
     );
     first = false;
     for (let i = 0; i < r.count; i++) {
-      yield [keyCodec.decode(keyView, i * keySize), valueCodec.decode(valueView, i * valueSize)];
+      out.push([keyCodec.decode(keyView, i * keySize), valueCodec.decode(valueView, i * valueSize)]);
     }
-    if (r.done || r.count === 0) return;
+    if (r.done || r.count === 0) return out;
     inBatch.set(outBatch);
   }
 }
@@ -122,10 +123,12 @@ export function updateBatch<K, V>(
   const values = new Uint8Array(n * valueCodec.size);
   const kv = dv(keys);
   const vv = dv(values);
+  const ks = keyCodec.size;
+  const vs = valueCodec.size;
   for (let i = 0; i < n; i++) {
-    const [k, v] = list[i]!;
-    keyCodec.encode(k, kv, i * keyCodec.size);
-    valueCodec.encode(v, vv, i * valueCodec.size);
+    const entry = list[i]!;
+    keyCodec.encode(entry[0], kv, i * ks);
+    valueCodec.encode(entry[1], vv, i * vs);
   }
   return core.kernel.updateBatch(core.fd("batch update"), keys, values, n, options.elemFlags ?? 0);
 }

@@ -266,7 +266,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
 
   /** Every `[key, value]` read with `BPF_MAP_LOOKUP_BATCH`, many elements per syscall. */
   batchLookup(options?: BatchLookupOptions): [K, V][] {
-    return [...lookupBatch(this.core, this.keyCodec, this.valueCodec, false, options)];
+    return lookupBatch(this.core, this.keyCodec, this.valueCodec, false, options);
   }
 
   /** Like {@link batchLookup} without decoding: flat key and value arrays (the fastest way to dump a map). */
@@ -276,7 +276,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
 
   /** Reads and removes every element with `BPF_MAP_LOOKUP_AND_DELETE_BATCH`. */
   batchLookupAndDelete(options?: BatchLookupOptions): [K, V][] {
-    return [...lookupBatch(this.core, this.keyCodec, this.valueCodec, true, options)];
+    return lookupBatch(this.core, this.keyCodec, this.valueCodec, true, options);
   }
 
   /** Writes many entries with one `BPF_MAP_UPDATE_BATCH`; returns how many were written. */
