@@ -11,7 +11,7 @@ import {
   PerfSwIds,
   SyscallError,
 } from "@ebpf/sys";
-import { describeKernel } from "@ebpf/testing";
+import { describeKernel, needsTool } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   BtfTracePoint,
@@ -172,101 +172,106 @@ describeKernel("tracing programs", () => {
   });
 });
 
-describeKernel("uprobes on a test binary", () => {
-  const bin = `/tmp/ebpf-uprobe-target-${process.pid}`;
-  beforeAll(() => {
-    const src = fileURLToPath(new URL("./fixtures/uprobe_target.c", import.meta.url));
-    execFileSync("cc", ["-O1", "-g", "-o", bin, src]);
-  });
-  afterAll(() => rmSync(bin, { force: true }));
+describeKernel(
+  "uprobes on a test binary",
+  () => {
+    const bin = `/tmp/ebpf-uprobe-target-${process.pid}`;
+    beforeAll(() => {
+      const src = fileURLToPath(new URL("./fixtures/uprobe_target.c", import.meta.url));
+      execFileSync("clang", ["-O1", "-g", "-o", bin, src]);
+    });
+    afterAll(() => rmSync(bin, { force: true }));
 
-  const run = (n: number) => {
-    const r = spawnSync(bin, [String(n)], { input: "go\n" });
-    expect(r.status).toBe(0);
-  };
+    const run = (n: number) => {
+      const r = spawnSync(bin, [String(n)], { input: "go\n" });
+      expect(r.status).toBe(0);
+    };
 
-  it("resolves dynamic symbols of a shared library (.dynsym) to file offsets", () => {
-    // The libc this very process has mapped.
-    const libc = readFileSync("/proc/self/maps", "utf8")
-      .split("\n")
-      .map((l) => l.split(/\s+/)[5] ?? "")
-      .find((p) => /\/libc\.so\.6$/.test(p))!;
-    const sym = readFunctionSymbols(libc).find((s) => s.name === "getpid");
-    expect(sym).toBeDefined();
-    const nm = execFileSync("nm", ["-D", "--defined-only", libc]).toString();
-    expect(nm).toMatch(new RegExp(`^0*${sym!.address.toString(16)} [TWi] getpid(@@?\\S+)?$`, "m"));
-  });
+    it("resolves dynamic symbols of a shared library (.dynsym) to file offsets", () => {
+      // The libc this very process has mapped.
+      const libc = readFileSync("/proc/self/maps", "utf8")
+        .split("\n")
+        .map((l) => l.split(/\s+/)[5] ?? "")
+        .find((p) => /\/libc\.so\.6$/.test(p))!;
+      const sym = readFunctionSymbols(libc).find((s) => s.name === "getpid");
+      expect(sym).toBeDefined();
+      const nm = execFileSync("nm", ["-D", "--defined-only", libc]).toString();
+      expect(nm).toMatch(new RegExp(`^0*${sym!.address.toString(16)} [TWi] getpid(@@?\\S+)?$`, "m"));
+    });
 
-  it("resolves the symbol from .symtab to a file offset", () => {
-    const sym = readFunctionSymbols(bin).find((s) => s.name === "ebpf_uprobe_target");
-    expect(sym).toBeDefined();
-    const nm = execFileSync("nm", [bin]).toString();
-    expect(nm).toMatch(new RegExp(`^0*${sym!.address.toString(16)} T ebpf_uprobe_target$`, "m"));
-  });
+    it("resolves the symbol from .symtab to a file offset", () => {
+      const sym = readFunctionSymbols(bin).find((s) => s.name === "ebpf_uprobe_target");
+      expect(sym).toBeDefined();
+      const nm = execFileSync("nm", [bin]).toString();
+      expect(nm).toMatch(new RegExp(`^0*${sym!.address.toString(16)} T ebpf_uprobe_target$`, "m"));
+    });
 
-  it("fires once per call; uretprobe too; nothing after detach", () => {
-    using stats = enableStats();
-    using entry = UProbe.load(ret0("up_entry", BpfProgType.KPROBE));
-    using exitProbe = UProbe.load(ret0("up_exit", BpfProgType.KPROBE));
-    const l1 = entry.attach(bin, { symbol: "ebpf_uprobe_target" });
-    const l2 = exitProbe.attach(bin, { symbol: "ebpf_uprobe_target", retprobe: true, cookie: 7 });
-    const info = (l2 as FdLink).info();
-    const f = BpfLinkInfo.fields["perf_event.uprobe.cookie"];
-    expect(new DataView(info.raw.buffer).getBigUint64(f.offset, true)).toBe(7n);
-    expect(readFileSync("/sys/kernel/tracing/uprobe_events", "utf8")).not.toContain(`ebpf_${process.pid}`);
-    run(10);
-    expect(entry.info().runCnt).toBe(10n);
-    expect(exitProbe.info().runCnt).toBe(10n);
-    l1.detach();
-    l2.detach();
-    run(3);
-    expect(entry.info().runCnt).toBe(10n);
-    void stats;
-  });
+    it("fires once per call; uretprobe too; nothing after detach", () => {
+      using stats = enableStats();
+      using entry = UProbe.load(ret0("up_entry", BpfProgType.KPROBE));
+      using exitProbe = UProbe.load(ret0("up_exit", BpfProgType.KPROBE));
+      const l1 = entry.attach(bin, { symbol: "ebpf_uprobe_target" });
+      const l2 = exitProbe.attach(bin, { symbol: "ebpf_uprobe_target", retprobe: true, cookie: 7 });
+      const info = (l2 as FdLink).info();
+      const f = BpfLinkInfo.fields["perf_event.uprobe.cookie"];
+      expect(new DataView(info.raw.buffer).getBigUint64(f.offset, true)).toBe(7n);
+      expect(readFileSync("/sys/kernel/tracing/uprobe_events", "utf8")).not.toContain(`ebpf_${process.pid}`);
+      run(10);
+      expect(entry.info().runCnt).toBe(10n);
+      expect(exitProbe.info().runCnt).toBe(10n);
+      l1.detach();
+      l2.detach();
+      run(3);
+      expect(entry.info().runCnt).toBe(10n);
+      void stats;
+    });
 
-  it("pid filter: only the chosen process fires", async () => {
-    using stats = enableStats();
-    using prog = UProbe.load(ret0("up_pid", BpfProgType.KPROBE));
-    const { spawn } = await import("node:child_process");
-    const child = spawn(bin, ["4"], { stdio: ["pipe", "ignore", "ignore"] });
-    const done = new Promise((resolve) => child.on("exit", resolve));
-    using link = prog.attach(bin, { symbol: "ebpf_uprobe_target", pid: child.pid! });
-    run(5); // another process: not counted
-    child.stdin!.end("go\n");
-    await done;
-    expect(prog.info().runCnt).toBe(4n);
-    void stats;
-    void link;
-  });
+    it("pid filter: only the chosen process fires", async () => {
+      using stats = enableStats();
+      using prog = UProbe.load(ret0("up_pid", BpfProgType.KPROBE));
+      const { spawn } = await import("node:child_process");
+      const child = spawn(bin, ["4"], { stdio: ["pipe", "ignore", "ignore"] });
+      const done = new Promise((resolve) => child.on("exit", resolve));
+      using link = prog.attach(bin, { symbol: "ebpf_uprobe_target", pid: child.pid! });
+      run(5); // another process: not counted
+      child.stdin!.end("go\n");
+      await done;
+      expect(prog.info().runCnt).toBe(4n);
+      void stats;
+      void link;
+    });
 
-  it("attachMulti probes several symbols under one link", () => {
-    using stats = enableStats();
-    using prog = UProbe.load(ret0("up_multi", BpfProgType.KPROBE));
-    const link = prog.attachMulti(bin, ["ebpf_uprobe_target", "ebpf_uprobe_other"]);
-    expect(link.description).toMatch(/one uprobe each/);
-    run(3);
-    expect(prog.info().runCnt).toBe(6n);
-    link.detach();
-    expect(prog.links).toHaveLength(0);
-    void stats;
-  });
+    it("attachMulti probes several symbols under one link", () => {
+      using stats = enableStats();
+      using prog = UProbe.load(ret0("up_multi", BpfProgType.KPROBE));
+      const link = prog.attachMulti(bin, ["ebpf_uprobe_target", "ebpf_uprobe_other"]);
+      expect(link.description).toMatch(/one uprobe each/);
+      run(3);
+      expect(prog.info().runCnt).toBe(6n);
+      link.detach();
+      expect(prog.links).toHaveLength(0);
+      void stats;
+    });
 
-  it("uprobe.multi programs get one uprobe_multi link (6.6+)", () => {
-    using stats = enableStats();
-    using prog = UProbe.load(
-      ret0("up_multi_link", BpfProgType.KPROBE, { expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI }),
-    );
-    const link = prog.attachMulti(bin, ["ebpf_uprobe_target", "ebpf_uprobe_other"], { cookies: [1n, 2n] });
-    expect(link).toBeInstanceOf(FdLink);
-    expect((link as FdLink).info().typeName).toBe("uprobe_multi");
-    run(4);
-    expect(prog.info().runCnt).toBe(8n);
-    link.detach();
-    run(1);
-    expect(prog.info().runCnt).toBe(8n);
-    void stats;
-  });
-});
+    it("uprobe.multi programs get one uprobe_multi link (6.6+)", () => {
+      using stats = enableStats();
+      using prog = UProbe.load(
+        ret0("up_multi_link", BpfProgType.KPROBE, { expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI }),
+      );
+      const link = prog.attachMulti(bin, ["ebpf_uprobe_target", "ebpf_uprobe_other"], { cookies: [1n, 2n] });
+      expect(link).toBeInstanceOf(FdLink);
+      expect((link as FdLink).info().typeName).toBe("uprobe_multi");
+      run(4);
+      expect(prog.info().runCnt).toBe(8n);
+      link.detach();
+      run(1);
+      expect(prog.info().runCnt).toBe(8n);
+      void stats;
+    });
+  },
+  needsTool("clang"),
+  needsTool("nm"),
+);
 
 describeKernel("hardware perf events", () => {
   it("PerfEvent on a hardware counter fires, or fails cleanly where the VM has no PMU", () => {
