@@ -1,7 +1,15 @@
 import { exit, ldx, mov64Imm, Size } from "@ebpf/relocate";
-import { BpfProgType, FakeSyscalls, SyscallError } from "@ebpf/sys";
+import { BpfAttachType, BpfProgType, FakeSyscalls, SyscallError } from "@ebpf/sys";
 import { describe, expect, it } from "vitest";
-import { AttachError, FdLink, RawTracePoint, TracePoint, VerifierError, Xdp } from "../src/index.js";
+import {
+  AttachError,
+  cgroupAttachType,
+  FdLink,
+  RawTracePoint,
+  TracePoint,
+  VerifierError,
+  Xdp,
+} from "../src/index.js";
 
 const spec = (name: string, type: number) => ({
   name,
@@ -77,5 +85,18 @@ describe("programs and links over the fake kernel", () => {
     expect(link.info().progId).toBe(b.info().id);
     expect(() => link.update(a, c)).toThrow(SyscallError);
     link.detach();
+  });
+});
+
+describe("cgroup hook names", () => {
+  it("maps names and shorthands to attach types and lists the hooks on a typo", () => {
+    expect(cgroupAttachType("ingress")).toBe(BpfAttachType.CGROUP_INET_INGRESS);
+    expect(cgroupAttachType("egress")).toBe(BpfAttachType.CGROUP_INET_EGRESS);
+    expect(cgroupAttachType("BPF_CGROUP_INET4_CONNECT")).toBe(BpfAttachType.CGROUP_INET4_CONNECT);
+    expect(cgroupAttachType("sock_ops")).toBe(BpfAttachType.CGROUP_SOCK_OPS);
+    expect(cgroupAttachType("unix_connect")).toBe(BpfAttachType.CGROUP_UNIX_CONNECT);
+    expect(() => cgroupAttachType("ingres")).toThrow(
+      /unknown cgroup hook "ingres" \(one of: ingress, egress/,
+    );
   });
 });

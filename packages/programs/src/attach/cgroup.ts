@@ -9,7 +9,7 @@ import { CallbackLink, FdLink, type Link } from "../link.js";
 import { Program } from "../program.js";
 
 /**
- * A cgroup: its path in the cgroup v2 hierarchy, or an open fd of its directory (an {@link Fd}, or a plain
+ * A cgroup: its path in the cgroup v2 hierarchy, or an open fd of its directory (an `Fd`, or a plain
  * number such as `openSync(path, "r")` returns; either way the caller keeps ownership: attach dups it).
  */
 export type CgroupTarget = string | Fd | number;

@@ -175,7 +175,7 @@ export class Syscall extends Program {
   static readonly programTypes: readonly number[] = [BpfProgType.SYSCALL];
 }
 
-/** A socket: an fd number (e.g. a Node socket's `_handle.fd`) or an owned {@link Fd}. */
+/** A socket: an fd number (e.g. a Node socket's `_handle.fd`) or an owned `Fd` from @ebpf/sys. */
 export type SocketTarget = number | Fd;
 
 const sockFd = (s: SocketTarget) => (typeof s === "number" ? s : s.raw);

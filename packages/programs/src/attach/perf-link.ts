@@ -5,7 +5,7 @@
 import { BpfAttachType, Errno, type Fd, SyscallError, type Syscalls } from "@ebpf/sys";
 import { CallbackLink, FdLink, type Link } from "../link.js";
 
-/** Options of {@link attachPerfEvent}. */
+/** Options of perf-event attachments (tracepoints, probes): cookie and cleanup. */
 export interface PerfAttachOptions {
   /** bpf_get_attach_cookie() value (links only, 5.15+). */
   cookie?: bigint | number;
