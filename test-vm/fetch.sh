@@ -27,6 +27,10 @@ case "$name" in
 esac
 
 dest="$cache/kernels/$name"
+# One fetch per kernel at a time (several runs may start together in one tree).
+mkdir -p "$cache/kernels"
+exec 9>"$cache/kernels/.lock-$name"
+flock 9
 stamp_want="$(sha256sum "$here/fetch.sh" "$here/init.sh" | sha256sum | cut -c1-16)"
 if [ -f "$dest/.done" ] && [ "$(cat "$dest/.done")" = "$stamp_want" ]; then
   exit 0

@@ -1,13 +1,13 @@
 // Turns the per-kernel vitest JSON reports of a test-vm run into the kernel x passed/skipped/failed table.
-// Usage: node test-vm/report.mjs CACHE_DIR KERNEL... (reads CACHE_DIR/runs/KERNEL/{report.json,exit,seconds},
-// writes CACHE_DIR/results/results.md and results.json). Exit status 1 when a test failed or a VM gave no
+// Usage: node test-vm/report.mjs CACHE_DIR RUN_ID KERNEL... (reads CACHE_DIR/runs/RUN_ID/KERNEL/{report.json,
+// exit,seconds}, writes results.md and results.json there and to CACHE_DIR/results/). Exit status 1 when a test failed or a VM gave no
 // report, else 0. The last line printed is `test-vm: N passed, N failed, N skipped`.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const [cache, ...kernels] = process.argv.slice(2);
-if (!cache || kernels.length === 0) {
-  console.error("usage: node test-vm/report.mjs CACHE_DIR KERNEL...");
+const [cache, runId, ...kernels] = process.argv.slice(2);
+if (!cache || !runId || kernels.length === 0) {
+  console.error("usage: node test-vm/report.mjs CACHE_DIR RUN_ID KERNEL...");
   process.exit(2);
 }
 
@@ -24,7 +24,7 @@ const skipReason = (t) => {
 
 const rows = [];
 for (const kernel of kernels) {
-  const run = join(cache, "runs", kernel);
+  const run = join(cache, "runs", runId, kernel);
   const row = {
     kernel,
     release: read(join(cache, "kernels", kernel, "release")) ?? "?",
@@ -37,9 +37,17 @@ for (const kernel of kernels) {
     skips: [],
     failures: [],
   };
+  // Errors outside tests (a failing beforeAll, an import error) are not in vitest's JSON report: take the
+  // first line after each "FAIL ... file > suite" header of the console output.
+  const suiteErrors = new Map();
+  const out = (read(join(run, "out.log")) ?? "").replace(/\x1b\[[0-9;]*m/g, "");
+  for (const m of out.matchAll(/FAIL\s+(?:\|[^|\n]*\|\s+)?(\S+)(?: \[[^\]]*\]| > ([^\n]*))?\n(\S[^\n]*)/g)) {
+    if (!suiteErrors.has(m[1])) suiteErrors.set(m[1], `${m[2] ? `${m[2]}: ` : ""}${m[3]}`);
+  }
   const text = read(join(run, "report.json"));
   if (!text) {
-    row.status = row.exit === "124" ? "timeout" : `no report (VM failed: see test-vm/.cache/runs/${kernel})`;
+    row.status =
+      row.exit === "124" ? "timeout" : `no report (VM failed: see test-vm/.cache/runs/${runId}/${kernel})`;
     row.failed = 1;
     row.failures.push(`${kernel}: ${row.status}`);
   } else {
@@ -47,9 +55,10 @@ for (const kernel of kernels) {
     for (const file of report.testResults ?? []) {
       const name = file.name.replace(/^.*?\/(packages|tools|test-vm)\//, "$1/");
       const tests = file.assertionResults ?? [];
-      if (tests.length === 0 && file.status === "failed") {
+      if (file.status === "failed" && !tests.some((t) => t.status === "failed")) {
         row.failed++;
-        row.failures.push(`${name}: ${(file.message ?? "failed to load").split("\n")[0]}`);
+        const why = file.message?.split("\n")[0] || suiteErrors.get(name) || "failed outside its tests";
+        row.failures.push(`${name}: ${why} (see out.log)`);
       }
       for (const t of tests) {
         if (t.status === "passed") row.passed++;
@@ -83,10 +92,14 @@ for (const r of rows) {
 const total = (key) => rows.reduce((n, r) => n + r[key], 0);
 const summary = `test-vm: ${total("passed")} passed, ${total("failed")} failed, ${total("skipped")} skipped`;
 
-mkdirSync(join(cache, "results"), { recursive: true });
 const stamp = new Date().toISOString();
-writeFileSync(join(cache, "results", "results.md"), `# test-vm results (${stamp})\n\n${lines.join("\n")}\n`);
-writeFileSync(join(cache, "results", "results.json"), `${JSON.stringify({ date: stamp, rows }, null, 2)}\n`);
+const md = `# test-vm results (${stamp}, run ${runId})\n\n${lines.join("\n")}\n`;
+const json = `${JSON.stringify({ date: stamp, runId, rows }, null, 2)}\n`;
+for (const dir of [join(cache, "runs", runId), join(cache, "results")]) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "results.md"), md);
+  writeFileSync(join(dir, "results.json"), json);
+}
 console.log(lines.join("\n"));
 console.log(`\n(written to ${join(cache, "results", "results.md")})`);
 console.log(summary);
