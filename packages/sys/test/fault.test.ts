@@ -78,6 +78,21 @@ function kernelFds(): string {
   return `${liveFdCount()} Fd objects open; ${out.join(" ")}`;
 }
 
+/**
+ * `read()` once it stops changing (or equals `target`), polling for up to 2 s: closes that complete
+ * asynchronously (the poller's, after its threadpool wait returns) get time to land on a loaded machine.
+ */
+async function settled(read: () => string, target?: string): Promise<string> {
+  let last = read();
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = read();
+    if (target !== undefined ? now === target : now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
 function mappingsOfBpf(): number {
   return readFileSync("/proc/self/maps", "utf8")
     .split("\n")
@@ -198,11 +213,11 @@ describeKernel(
           calls++;
           return 0;
         });
-        run();
+        await run();
         setFaultInjector(undefined);
         await new Promise((r) => setTimeout(r, 5));
         expect(calls).toBeGreaterThan(0);
-        const fdsBefore = kernelFds();
+        const fdsBefore = await settled(kernelFds);
         const mapsBefore = mappingsOfBpf();
         let failures = 0;
         for (const errnoName of ERRNOS) {
@@ -210,7 +225,7 @@ describeKernel(
             let n = 0;
             setFaultInjector(() => (++n === k ? Errno[errnoName] : 0));
             try {
-              run();
+              await run();
             } catch (e) {
               failures++;
               expect(e, `${name}, call ${k} failing with ${errnoName}`).toBeInstanceOf(EbpfError);
@@ -218,8 +233,10 @@ describeKernel(
             } finally {
               setFaultInjector(undefined);
             }
-            await new Promise((r) => setTimeout(r, 20));
-            expect(kernelFds(), `${name}: fds after call ${k} failed with ${errnoName}`).toBe(fdsBefore);
+            expect(
+              await settled(kernelFds, fdsBefore),
+              `${name}: fds after call ${k} failed with ${errnoName}`,
+            ).toBe(fdsBefore);
             expect(mappingsOfBpf(), `${name}: mappings after call ${k} failed with ${errnoName}`).toBe(
               mapsBefore,
             );
