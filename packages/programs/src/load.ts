@@ -15,11 +15,13 @@ import {
   Errno,
   errnoName,
   type Fd,
+  haveProgType,
   kernelAtLeast,
   kernelSyscalls,
   kernelVersion,
   LoadError,
   type ProgLoadOptions,
+  requireProgType,
   type Syscalls,
 } from "@ebpf/sys";
 import { VerifierError, type VerifierSourceLine } from "./errors.js";
@@ -143,6 +145,8 @@ export function loadProgramFd(
   const log = failure.log;
   const errno = truncated ? first.errno : failure.errno;
   if (log.trim() === "") {
+    // A type the kernel does not know fails with EINVAL before the verifier writes anything.
+    if (errno === Errno.EINVAL && sys === kernelSyscalls) unsupportedType(spec.type);
     throw new LoadError({
       syscall: "bpf",
       command: "BPF_PROG_LOAD",
@@ -153,6 +157,17 @@ export function loadProgramFd(
     });
   }
   throw verifierError(spec.name, errno, log, truncated, decoded ?? safeDecode(insns));
+}
+
+/** Throws NotSupportedError (with the first kernel that has it) when the running kernel lacks the type. */
+function unsupportedType(type: number): void {
+  let known: boolean;
+  try {
+    known = haveProgType(type);
+  } catch {
+    return; // the probe itself was refused: report the original failure
+  }
+  if (!known) requireProgType(type);
 }
 
 function safeDecode(bytes: Uint8Array): Instruction[] | undefined {

@@ -101,7 +101,16 @@ export function loadObjectBtf(spec: BpfObjectSpec, sys: Syscalls = kernelSyscall
     try {
       return sys.btfLoad({ btf: bytes, logBuf: log, logLevel: 1 });
     } catch (e2) {
-      throw e2 instanceof LoadError ? e2 : e;
+      if (!(e2 instanceof LoadError)) throw e;
+      const last = e2.log.trim().split("\n").pop() ?? "";
+      throw new LoadError({
+        syscall: "bpf",
+        command: "BPF_BTF_LOAD",
+        errno: e2.errno,
+        log: e2.log,
+        logTrueSize: e2.logTrueSize,
+        context: `the object's BTF was rejected${last ? ` (${last.trim()})` : ""}`,
+      });
     }
   }
 }

@@ -1,5 +1,5 @@
 import { exit, ldx, mov64Imm, Size } from "@ebpf/relocate";
-import { BpfProgType, XdpAction } from "@ebpf/sys";
+import { BpfProgType, NotSupportedError, XdpAction } from "@ebpf/sys";
 import { describeKernel } from "@ebpf/testing";
 import { expect, it } from "vitest";
 import { Program, VerifierError } from "../src/index.js";
@@ -62,5 +62,13 @@ describeKernel("program load", () => {
     const verbose = logOf(2);
     expect(verbose.length).toBeGreaterThan(normal.length);
     expect(verbose).toContain("invalid bpf_context access");
+  });
+});
+
+describeKernel("unsupported program types", () => {
+  it("a type this kernel does not know is a NotSupportedError, not a bare EINVAL", () => {
+    expect(() =>
+      Program.load({ name: "future", type: 999, license: "GPL", instructions: [mov64Imm(0, 0), exit()] }),
+    ).toThrow(NotSupportedError);
   });
 });

@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
-import { BtfKind, parseBtf, sanitizeBtf } from "@ebpf/btf";
-import { parseBpfObject } from "@ebpf/elf";
+import { BtfBuilder, BtfKind, IntEncoding, parseBtf, sanitizeBtf } from "@ebpf/btf";
+import { type BpfObjectSpec, parseBpfObject } from "@ebpf/elf";
 import { parseBtfExtInfo } from "@ebpf/relocate";
+import { LoadError } from "@ebpf/sys";
 import { objectPath } from "@ebpf/test-programs";
+import { describeKernel } from "@ebpf/testing";
 import { describe, expect, it } from "vitest";
-import { fixupObjectBtf, withStringsOf } from "../src/index.js";
+import { fixupObjectBtf, loadObjectBtf, withStringsOf } from "../src/index.js";
 
 describe("object BTF for the kernel (pure)", () => {
   const spec = parseBpfObject(readFileSync(objectPath("prog_broken")));
@@ -36,5 +38,28 @@ describe("object BTF for the kernel (pure)", () => {
     expect(checked).toBeGreaterThan(5);
     expect(rebuilt.findIdsByName("license", BtfKind.Datasec)).toEqual([]);
     expect(rebuilt.count).toBe(old.count);
+  });
+});
+
+describeKernel("object BTF rejected by the kernel", () => {
+  it("names the kernel's reason from the BTF log", () => {
+    const b = new BtfBuilder();
+    const int = b.addInt("int", 4, IntEncoding.Signed);
+    const v = b.add({ kind: BtfKind.Var, name: "x", type: int, linkage: 1 });
+    // No ELF section of that name: the fixup leaves size 0, which the kernel refuses.
+    b.add({ kind: BtfKind.Datasec, name: ".bogus", size: 0, vars: [{ type: v, offset: 0, size: 4 }] });
+    const bytes = b.marshal();
+    const fake = { btfBytes: bytes, btf: undefined, sections: [], symbols: [] } as unknown as BpfObjectSpec;
+    let err: unknown;
+    try {
+      loadObjectBtf(fake).close();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LoadError);
+    expect((err as LoadError).message).toMatch(
+      /^the object's BTF was rejected \(.*size == 0.*\): bpf\(BPF_BTF_LOAD\)/,
+    );
+    expect((err as LoadError).log).toContain(".bogus");
   });
 });
