@@ -164,6 +164,12 @@ export class Program implements Disposable {
     return wrap(this, sys.getFdById("prog", id), sys);
   }
 
+  /** Wraps a program fd this object will own (e.g. received from another process), typed by its info. */
+  static fromFd<T extends Program>(this: ProgramClass<T>, fd: Fd, options: ProgramLoadOptions = {}): T {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the typed subclass being opened
+    return wrap(this, fd, options.sys ?? kernelSyscalls);
+  }
+
   /** The kernel's information on the program: id, tag, run count and time (with stats enabled)... */
   info(): ProgInfo & { typeName: string } {
     const i = this.sys.progInfo(this.fd);

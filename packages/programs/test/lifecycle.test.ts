@@ -103,6 +103,9 @@ describeKernel("links, pins and listing", () => {
     expect(existsSync(path)).toBe(false);
     using byId = Program.fromId(id);
     expect(byId.info().typeName).toBe("xdp");
+    using byFd = Xdp.fromFd(byId.fd.dup());
+    expect(byFd.info().id).toBe(id);
+    expect(byFd.name).toBe("pinned_xdp");
   });
 
   it("lists programs and maps like bpftool, with run statistics", () => {
