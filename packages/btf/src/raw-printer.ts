@@ -1,11 +1,6 @@
 // The `bpftool btf dump file X format raw` text format, line for line.
 import type { Btf } from "./btf.js";
 import { BtfKind, kindName } from "./kinds.js";
-import type { BtfType } from "./types.js";
-
-function q(name: string): string {
-  return name === "" ? "'(anon)'" : `'${name}'`;
-}
 
 function intEncoding(enc: number): string {
   switch (enc) {
@@ -35,67 +30,107 @@ function varLinkage(l: number): string {
  * member, value, parameter or variable, joined with `\n` (no trailing newline).
  */
 export function formatRawType(btf: Btf, id: number): string {
-  const t: BtfType = btf.typeById(id);
-  let s = `[${id}] ${kindName(t.kind)} ${q(t.name)}`;
-  switch (t.kind) {
-    case BtfKind.Int:
-      s += ` size=${t.size} bits_offset=${t.offset} nr_bits=${t.bits} encoding=${intEncoding(t.encoding)}`;
+  if (id < btf.startId) {
+    if (btf.base && id > 0) return formatRawType(btf.base, id);
+    btf.typeById(id); // throws for ids that do not exist
+    return `[${id}] UNKN '(anon)'`;
+  }
+  btf.typeById(id); // validates the id
+  const out: string[] = [];
+  rawLines(btf, btf.data.words, btf.data.offs[id - btf.startId], id, out);
+  return out.join("");
+}
+
+/** Formats from the encoded words directly (no decoded objects): the dump of vmlinux is 296k lines. */
+function rawLines(btf: Btf, w: Uint32Array, o: number, id: number, out: string[]): void {
+  const str = (off: number) => (off === 0 ? "(anon)" : btf.stringAt(off));
+  const info = w[o + 1];
+  const kind = (info >>> 24) & 0x1f;
+  const vlen = info & 0xffff;
+  const kflag = info >>> 31 === 1;
+  const x = o + 3;
+  out.push(`[${id}] ${kindName(kind)} '${str(w[o])}'`);
+  switch (kind) {
+    case BtfKind.Int: {
+      const d = w[x];
+      out.push(
+        ` size=${w[o + 2]} bits_offset=${(d >>> 16) & 0xff} nr_bits=${d & 0xff} encoding=${intEncoding((d >>> 24) & 0x0f)}`,
+      );
       break;
+    }
     case BtfKind.Ptr:
     case BtfKind.Const:
     case BtfKind.Volatile:
     case BtfKind.Restrict:
     case BtfKind.Typedef:
     case BtfKind.TypeTag:
-      s += ` type_id=${t.type}`;
+      out.push(` type_id=${w[o + 2]}`);
       break;
     case BtfKind.Array:
-      s += ` type_id=${t.elemType} index_type_id=${t.indexType} nr_elems=${t.nelems}`;
+      out.push(` type_id=${w[x]} index_type_id=${w[x + 1]} nr_elems=${w[x + 2]}`);
       break;
     case BtfKind.Struct:
     case BtfKind.Union:
-      s += ` size=${t.size} vlen=${t.members.length}`;
-      for (const m of t.members) {
-        s += `\n\t${q(m.name)} type_id=${m.type} bits_offset=${m.bitOffset}`;
-        if (m.bitfieldSize) s += ` bitfield_size=${m.bitfieldSize}`;
+      out.push(` size=${w[o + 2]} vlen=${vlen}`);
+      for (let i = 0, p = x; i < vlen; i++, p += 3) {
+        const off = w[p + 2];
+        if (kflag) {
+          const bits = off >>> 24;
+          out.push(`\n\t'${str(w[p])}' type_id=${w[p + 1]} bits_offset=${off & 0xffffff}`);
+          if (bits) out.push(` bitfield_size=${bits}`);
+        } else {
+          out.push(`\n\t'${str(w[p])}' type_id=${w[p + 1]} bits_offset=${off}`);
+        }
       }
       break;
     case BtfKind.Enum:
-      s += ` encoding=${t.signed ? "SIGNED" : "UNSIGNED"} size=${t.size} vlen=${t.values.length}`;
-      for (const v of t.values) s += `\n\t${q(v.name)} val=${v.value}`;
+      out.push(` encoding=${kflag ? "SIGNED" : "UNSIGNED"} size=${w[o + 2]} vlen=${vlen}`);
+      for (let i = 0, p = x; i < vlen; i++, p += 2)
+        out.push(`\n\t'${str(w[p])}' val=${kflag ? w[p + 1] | 0 : w[p + 1]}`);
       break;
     case BtfKind.Enum64:
-      s += ` encoding=${t.signed ? "SIGNED" : "UNSIGNED"} size=${t.size} vlen=${t.values.length}`;
-      for (const v of t.values) s += `\n\t${q(v.name)} val=${v.value}${t.signed ? "LL" : "ULL"}`;
+      out.push(` encoding=${kflag ? "SIGNED" : "UNSIGNED"} size=${w[o + 2]} vlen=${vlen}`);
+      for (let i = 0, p = x; i < vlen; i++, p += 3) {
+        const v = (BigInt(w[p + 2]) << 32n) | BigInt(w[p + 1]);
+        out.push(`\n\t'${str(w[p])}' val=${kflag ? `${BigInt.asIntN(64, v)}LL` : `${v}ULL`}`);
+      }
       break;
     case BtfKind.Fwd:
-      s += ` fwd_kind=${t.union ? "union" : "struct"}`;
+      out.push(` fwd_kind=${kflag ? "union" : "struct"}`);
       break;
     case BtfKind.Func:
-      s += ` type_id=${t.type} linkage=${funcLinkage(t.linkage)}`;
+      out.push(` type_id=${w[o + 2]} linkage=${funcLinkage(vlen)}`);
       break;
     case BtfKind.FuncProto:
-      s += ` ret_type_id=${t.returnType} vlen=${t.params.length}`;
-      for (const p of t.params) s += `\n\t${q(p.name)} type_id=${p.type}`;
+      out.push(` ret_type_id=${w[o + 2]} vlen=${vlen}`);
+      for (let i = 0, p = x; i < vlen; i++, p += 2) out.push(`\n\t'${str(w[p])}' type_id=${w[p + 1]}`);
       break;
     case BtfKind.Var:
-      s += ` type_id=${t.type}, linkage=${varLinkage(t.linkage)}`;
+      out.push(` type_id=${w[o + 2]}, linkage=${varLinkage(w[x])}`);
       break;
     case BtfKind.Datasec:
-      s += ` size=${t.size} vlen=${t.vars.length}`;
-      for (const v of t.vars) {
-        s += `\n\ttype_id=${v.type} offset=${v.offset} size=${v.size}`;
-        if (v.type < btf.count) s += ` (${kindName(btf.kind(v.type))} ${q(btf.name(v.type))})`;
+      out.push(` size=${w[o + 2]} vlen=${vlen}`);
+      for (let i = 0, p = x; i < vlen; i++, p += 3) {
+        const t = w[p];
+        out.push(`\n\ttype_id=${t} offset=${w[p + 1]} size=${w[p + 2]}`);
+        if (t < btf.count)
+          out.push(` (${kindName(btf.kind(t))} '${t === 0 ? "(anon)" : nameForRaw(btf, t)}')`);
       }
       break;
     case BtfKind.Float:
-      s += ` size=${t.size}`;
+      out.push(` size=${w[o + 2]}`);
       break;
     case BtfKind.DeclTag:
-      s += ` type_id=${t.type} component_idx=${t.componentIdx}`;
+      out.push(` type_id=${w[o + 2]} component_idx=${w[x] | 0}`);
       break;
   }
-  return s;
+}
+
+/** A type's name as bpftool prints it: `(anon)` only for name offset 0. */
+function nameForRaw(btf: Btf, id: number): string {
+  if (id < btf.startId) return btf.base ? nameForRaw(btf.base, id) : "(anon)";
+  const off = btf.data.words[btf.data.offs[id - btf.startId]];
+  return off === 0 ? "(anon)" : btf.stringAt(off);
 }
 
 /**
@@ -108,8 +143,11 @@ export function formatRawType(btf: Btf, id: number): string {
  * ```
  */
 export function formatRaw(btf: Btf): string {
-  const parts: string[] = [];
-  for (let id = btf.startId; id < btf.count; id++) parts.push(formatRawType(btf, id));
-  parts.push("");
-  return parts.join("\n");
+  const { words, offs } = btf.data;
+  const out: string[] = [];
+  for (let i = 0; i < offs.length; i++) {
+    rawLines(btf, words, offs[i], btf.startId + i, out);
+    out.push("\n");
+  }
+  return out.join("");
 }
