@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describeKernel } from "@ebpf/testing";
 import { afterAll, expect, it } from "vitest";
@@ -7,11 +7,18 @@ import { enableStats, FdLink, listLinks, programInfoById } from "../src/index.js
 
 // A child process uses the built package (dist), as an application would; the test needs `pnpm build`.
 const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
-const src = fileURLToPath(new URL("../src/program.ts", import.meta.url));
+const srcDir = fileURLToPath(new URL("../src", import.meta.url));
+const buildInfo = fileURLToPath(new URL("../dist/.tsbuildinfo", import.meta.url));
+const newestSource = (dir: string): number =>
+  Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+      e.isDirectory() ? newestSource(`${dir}/${e.name}`) : statSync(`${dir}/${e.name}`).mtimeMs,
+    ),
+  );
 const built = (): string | undefined =>
-  !existsSync(dist)
+  !existsSync(dist) || !existsSync(buildInfo)
     ? "packages/programs is not built (pnpm build)"
-    : statSync(dist).mtimeMs < statSync(src).mtimeMs
+    : statSync(buildInfo).mtimeMs < newestSource(srcDir)
       ? "packages/programs/dist is older than src (pnpm build)"
       : undefined;
 
