@@ -15,6 +15,7 @@ import { describeKernel, needsTool } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   BtfTracePoint,
+  CgroupLsm,
   enableStats,
   FdLink,
   FEntry,
@@ -32,6 +33,7 @@ import {
   TracePoint,
   UProbe,
 } from "../src/index.js";
+import { createCgroup } from "./cgroup.js";
 import { openTestObject } from "./objects.js";
 
 const ret0 = (name: string, type: number, extra: object = {}) => ({
@@ -159,6 +161,47 @@ describeKernel("tracing programs", () => {
     expect(prog.info().runCnt).toBeGreaterThan(0n);
     void stats;
     void link;
+  });
+
+  it("PerfEvent with a sample frequency on chosen CPUs", () => {
+    using stats = enableStats();
+    using prog = PerfEvent.load(ret0("perf_freq", BpfProgType.PERF_EVENT));
+    using link = prog.attach({
+      type: "software",
+      config: PerfSwIds.TASK_CLOCK,
+      sampleFrequency: 4000,
+      cpus: [0, 1],
+    });
+    expect(link.description).toContain("cpus 0,1");
+    const until = Date.now() + 100;
+    while (Date.now() < until) {}
+    expect(prog.info().runCnt).toBeGreaterThan(0n);
+    void stats;
+  });
+
+  it("CgroupLsm (lsm_cgroup) attaches to a cgroup where allowed, else a clear EPERM", () => {
+    let prog: CgroupLsm;
+    try {
+      prog = CgroupLsm.load(
+        ret0("lsmcg_bind", BpfProgType.LSM, {
+          expectedAttachType: BpfAttachType.LSM_CGROUP,
+          attachTo: "socket_bind",
+        }),
+      );
+    } catch (err) {
+      expect(err).toBeInstanceOf(LoadError);
+      expect((err as LoadError).errnoName).toBe("EPERM");
+      expect((err as LoadError).message).toContain('program "lsmcg_bind" (lsm socket_bind)');
+      return;
+    }
+    using cg = createCgroup();
+    try {
+      const link = prog.attach(cg.path);
+      expect(link.description).toContain("lsm_cgroup");
+      link.detach();
+    } finally {
+      prog.close();
+    }
   });
 
   it("KProbe fails with NotSupportedError on a kernel without kprobes", () => {
