@@ -143,6 +143,16 @@ export class Btf implements Iterable<BtfType> {
     throw this.#notFound(id);
   }
 
+  /**
+   * @internal The type with this id, decoded without filling the cache (for one-pass consumers such as
+   * marshalling, so that a full pass does not leave every decoded object retained).
+   */
+  decodeType(id: number): BtfType {
+    const i = id - this.startId;
+    if (i >>> 0 === i && i < this.#offs.length) return this.#cache?.[i] ?? this.#decode(id, this.#offs[i]);
+    return this.typeById(id);
+  }
+
   /** Whether `id` names a type of this BTF (or its base). */
   has(id: number): boolean {
     return Number.isInteger(id) && id >= 0 && id < this.count;

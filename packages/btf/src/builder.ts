@@ -217,7 +217,8 @@ export class BtfBuilder {
 
   /** Encodes the types added so far. */
   marshal(options?: { littleEndian?: boolean }): Uint8Array {
-    const words = encodeTypes(this.#types, this.#strings);
+    const types = this.#types;
+    const words = encodeTypes(types.length, (i) => types[i], this.#strings);
     return assembleBtf(
       words,
       this.#strings.bytes(),

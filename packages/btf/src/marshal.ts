@@ -55,12 +55,24 @@ function u32(v: number, what: string, t: BtfTypeInit): number {
 }
 
 /** @internal Encodes type records into host-order words. */
-export function encodeTypes(types: readonly BtfTypeInit[], strings: StringTable): Uint32Array {
-  let total = 0;
-  for (const t of types) total += wordsOf(t);
-  const w = new Uint32Array(total);
+export function encodeTypes(
+  count: number,
+  typeAt: (i: number) => BtfTypeInit,
+  strings: StringTable,
+  sizeHint = 0,
+): Uint32Array {
+  // Types are fetched one at a time and encoded at once, so that a pass over a large BTF does not keep
+  // every decoded object alive; the buffer grows when the hint is short.
+  let w = new Uint32Array(Math.max(sizeHint, 64));
   let o = 0;
-  for (const t of types) {
+  for (let i = 0; i < count; i++) {
+    const t = typeAt(i);
+    const need = o + wordsOf(t);
+    if (need > w.length) {
+      const grown = new Uint32Array(Math.max(need, w.length * 2));
+      grown.set(w.subarray(0, o));
+      w = grown;
+    }
     const info = (kind: number, vlen: number, flag: boolean) =>
       ((flag ? 0x80000000 : 0) | (kind << 24) | vlen) >>> 0;
     w[o] = strings.add(t.name);
@@ -203,7 +215,7 @@ export function encodeTypes(types: readonly BtfTypeInit[], strings: StringTable)
         throw new BtfError("ERR_EBPF_BTF_INVALID", `cannot encode kind ${(t as BtfTypeInit).kind}`);
     }
   }
-  return w;
+  return o === w.length ? w : w.slice(0, o);
 }
 
 /** @internal Lays out header + types + strings. */
@@ -247,8 +259,11 @@ export function assembleBtf(
  */
 export function marshalBtf(btf: Btf, options?: MarshalBtfOptions): Uint8Array {
   const strings = new StringTable(btf.stringBytes(), btf.base);
-  const types: BtfTypeInit[] = [];
-  for (let id = btf.startId; id < btf.count; id++) types.push(btf.typeById(id));
-  const words = encodeTypes(types, strings);
+  const words = encodeTypes(
+    btf.count - btf.startId,
+    (i) => btf.decodeType(btf.startId + i),
+    strings,
+    btf.data.words.length,
+  );
   return assembleBtf(words, strings.bytes(), options?.littleEndian ?? btf.littleEndian, btf.data.hdrLen);
 }

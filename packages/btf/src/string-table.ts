@@ -43,7 +43,15 @@ export class StringTable {
     if (this.#offsets) return this.#offsets;
     const map = new Map<string, number>();
     const seed = this.#seed;
-    if (seed) {
+    const text = seed ? new TextDecoder().decode(seed) : "";
+    if (seed && text.length === seed.length && text.indexOf("\ufffd") === -1) {
+      // Pure ASCII: one decode, then split (offsets are character indices).
+      let i = 0;
+      for (const str of text.split("\0")) {
+        if (!map.has(str)) map.set(str, this.#start + i);
+        i += str.length + 1;
+      }
+    } else if (seed) {
       let i = 0;
       while (i < seed.length) {
         let end = i;
