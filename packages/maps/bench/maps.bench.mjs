@@ -12,6 +12,9 @@ const nevents = Number(process.env.NEVENTS ?? 200000);
 const pages = Number(process.env.PAGES ?? 2048);
 // JIT warm-up: untimed rounds before the timed ones (libbpf and Go need one; V8 settles after a few).
 const warmups = 2 * Number(process.env.WARMUP ?? 3);
+// DRAIN=record|batch|both (default both): which consumer APIs the ring/perf suites time.
+const drainMode = process.env.DRAIN ?? "both";
+const batchedRound = (it) => (drainMode === "both" ? (it & 1) === 1 : drainMode === "batch");
 const suites = new Set((process.env.BENCH ?? "maps,ringbuf,perfbuf").split(","));
 const now = () => process.hrtime.bigint();
 const sample = (metric, value, unit) =>
@@ -97,7 +100,7 @@ function benchRingbuf() {
   // Each timed iteration consumes one round per record (the callback API) and one round in batches
   // (drainBatch). Untimed warm-up rounds first (the JIT needs a few to settle).
   for (let it = -warmups; it < 2 * iters; it++) {
-    const batched = (it & 1) === 1;
+    const batched = batchedRound(it);
     n = 0;
     sum = 0;
     const p0 = now();
@@ -152,7 +155,7 @@ function benchPerfbuf() {
   const onLost = handlers.onLost;
   let base = 0;
   for (let it = -warmups; it < 2 * iters; it++) {
-    const batched = (it & 1) === 1;
+    const batched = batchedRound(it);
     n = 0;
     sum = 0;
     const p0 = now();
