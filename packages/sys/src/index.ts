@@ -12,6 +12,7 @@
 export { EbpfError, ParseError } from "@ebpf/errors";
 export * from "./abi.generated.js";
 export { type AttrValues, bpf, bpfCmdName } from "./bpf-call.js";
+export { btfBytes } from "./btf-bytes.js";
 export { Errno, errnoName, errnoValue } from "./errno.js";
 export {
   ClosedFdError,
