@@ -4,9 +4,9 @@
  * as attach_btf_obj_fd).
  */
 import { readdirSync } from "node:fs";
-import { type Btf, BtfKind } from "@ebpf/btf";
+import { type Btf, BtfKind, parseBtf } from "@ebpf/btf";
 import { KERNEL_BTF_DIR, loadKernelBtf, loadModuleBtf } from "@ebpf/btf/node";
-import { BpfAttachType, BpfProgType, type Fd, type Syscalls } from "@ebpf/sys";
+import { BpfAttachType, BpfProgType, btfBytes, type Fd, type Syscalls } from "@ebpf/sys";
 import { structOpsTarget } from "./attach/struct-ops-target.js";
 import { AttachError } from "./errors.js";
 import type { ResolvedAttachTarget } from "./load.js";
@@ -105,14 +105,18 @@ export function resolveAttachTarget(spec: ProgramLoadSpec, sys: Syscalls): Resol
   );
 }
 
-/**
- * The BTF id of function `name` in the BTF of a loaded BPF program (freplace targets). Reading a loaded
- * BTF object's bytes needs a buffer address that @ebpf/sys does not hand out yet, so the id must be given.
- */
+/** The BTF id of function `name` in the BTF of a loaded BPF program (freplace targets). */
 function funcIdInProgram(progFd: Fd, name: string, sys: Syscalls): number {
   const info = sys.progInfo(progFd);
-  throw new AttachError(
-    `extension target "${name}" in program id ${info.id}: pass attachBtfId (the FUNC's id in that program's BTF, btf id ${info.btfId})`,
-    { code: "ERR_EBPF_ATTACH_TARGET" },
-  );
+  if (info.btfId === 0)
+    throw new AttachError(`the target program of an extension has no BTF: cannot find "${name}"`, {
+      code: "ERR_EBPF_ATTACH_TARGET",
+    });
+  using fd = sys.getFdById("btf", info.btfId);
+  const ids = parseBtf(btfBytes(fd)).findIdsByName(name, BtfKind.Func);
+  if (ids.length === 0)
+    throw new AttachError(`function "${name}" not found in the BTF of program id ${info.id}`, {
+      code: "ERR_EBPF_ATTACH_TARGET",
+    });
+  return ids[0];
 }

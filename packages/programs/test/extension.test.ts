@@ -1,8 +1,8 @@
 import { BtfKind } from "@ebpf/btf";
-import { XdpAction } from "@ebpf/sys";
+import { kernelSyscalls, XdpAction } from "@ebpf/sys";
 import { describeKernel } from "@ebpf/testing";
 import { expect, it } from "vitest";
-import { Extension, Xdp } from "../src/index.js";
+import { Extension, resolveAttachTarget, Xdp } from "../src/index.js";
 import { openTestObject } from "./objects.js";
 
 describeKernel("freplace extensions", () => {
@@ -30,9 +30,14 @@ describeKernel("freplace extensions", () => {
     }
   });
 
-  it("without a BTF id, loading an extension by name says what is missing", () => {
+  it("finds the replaced function by name in the target program's BTF, read back from the kernel", () => {
     using obj = openTestObject("prog_freplace");
     using target = Xdp.load(obj.load("xdp_entry"));
-    expect(() => Extension.load(obj.load("decide_drop", { attachProgFd: target.fd }))).toThrow(/attachBtfId/);
+    const [decideId] = obj.btf.findIdsByName("decide", BtfKind.Func);
+    const spec = obj.load("decide_drop", { attachProgFd: target.fd, attachTo: "decide" });
+    expect(resolveAttachTarget(spec, kernelSyscalls)).toEqual({ attachBtfId: decideId });
+    expect(() => resolveAttachTarget({ ...spec, attachTo: "nope" }, kernelSyscalls)).toThrow(
+      /function "nope" not found in the BTF of program id/,
+    );
   });
 });
