@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BtfKind, CPrinterError, formatC, parseBtf } from "@ebpf/btf";
 import { objectDir } from "@ebpf/test-programs";
+import { describeRequires, itRequires, needsPath, needsTool } from "@ebpf/testing";
 import { describe, expect, it } from "vitest";
-import { compileBpf, hasClang, layoutDifferences, uniqueComposites } from "./c-printer-roundtrip.js";
+import { compileBpf, layoutDifferences, uniqueComposites } from "./c-printer-roundtrip.js";
 import { buildBtf } from "./codec-fixtures.js";
 import { elfSection } from "./helpers/elf-section.js";
 
@@ -61,7 +62,7 @@ describe("formatC on the fixture types", () => {
     expect(out).not.toContain("struct all {");
   });
 
-  it.skipIf(!hasClang())("compiles, and clang lays the types out exactly as the BTF says", () => {
+  itRequires(needsTool("clang"))("compiles, and clang lays the types out exactly as the BTF says", () => {
     for (const endian of ["el", "eb"]) {
       const b = load(`types.${endian}.btf`);
       const diffs = layoutDifferences(b, formatC(b), uniqueComposites(b), `bpf${endian}`);
@@ -108,29 +109,32 @@ describe("formatC edge cases", () => {
     expect(h).toMatch(/enum e64small {[^}]*} __attribute__\(\(mode\(DI\)\)\);/);
   });
 
-  it.skipIf(!hasClang())("declares kfuncs (FUNCs tagged bpf_kfunc) on request, like newer bpftool", () => {
-    const btf = buildBtf((b) => {
-      const int = b.int("int", 4, true);
-      const task = b.struct("task", 4, [{ name: "pid", type: int, bitOffset: 0 }]);
-      const proto = b.funcProto(b.ptr(task), [["p", b.ptr(task)]]);
-      const acquire = b.func("task_acquire", proto, 2);
-      b.declTag("bpf_kfunc", acquire);
-      const fast = b.func("fast_one", b.funcProto(int, []), 2);
-      b.declTag("bpf_kfunc", fast);
-      b.declTag("bpf_fastcall", fast);
-      b.func("not_a_kfunc", proto, 2);
-    });
-    expect(formatC(btf)).not.toContain("__ksym");
-    const h = formatC(btf, { kfuncs: true });
-    expect(h).toContain("#ifndef BPF_NO_KFUNC_PROTOTYPES");
-    expect(h).toContain("extern struct task *task_acquire(struct task *p) __weak __ksym;");
-    expect(h).toContain("extern int fast_one(void) __bpf_fastcall __weak __ksym;");
-    expect(h).not.toContain("not_a_kfunc");
-    compileBpf(
-      h,
-      '#include "vmlinux.h"\nint use(struct task *t) { return task_acquire(t)->pid + fast_one(); }\n',
-    );
-  });
+  itRequires(needsTool("clang"))(
+    "declares kfuncs (FUNCs tagged bpf_kfunc) on request, like newer bpftool",
+    () => {
+      const btf = buildBtf((b) => {
+        const int = b.int("int", 4, true);
+        const task = b.struct("task", 4, [{ name: "pid", type: int, bitOffset: 0 }]);
+        const proto = b.funcProto(b.ptr(task), [["p", b.ptr(task)]]);
+        const acquire = b.func("task_acquire", proto, 2);
+        b.declTag("bpf_kfunc", acquire);
+        const fast = b.func("fast_one", b.funcProto(int, []), 2);
+        b.declTag("bpf_kfunc", fast);
+        b.declTag("bpf_fastcall", fast);
+        b.func("not_a_kfunc", proto, 2);
+      });
+      expect(formatC(btf)).not.toContain("__ksym");
+      const h = formatC(btf, { kfuncs: true });
+      expect(h).toContain("#ifndef BPF_NO_KFUNC_PROTOTYPES");
+      expect(h).toContain("extern struct task *task_acquire(struct task *p) __weak __ksym;");
+      expect(h).toContain("extern int fast_one(void) __bpf_fastcall __weak __ksym;");
+      expect(h).not.toContain("not_a_kfunc");
+      compileBpf(
+        h,
+        '#include "vmlinux.h"\nint use(struct task *t) { return task_acquire(t)->pid + fast_one(); }\n',
+      );
+    },
+  );
 
   it("throws CPrinterError for a struct that contains itself by value", () => {
     const btf = buildBtf((b) => {
@@ -147,7 +151,7 @@ describe("formatC edge cases", () => {
     expect(() => formatC(btf, { roots: [99] })).toThrow(CPrinterError);
   });
 
-  it.skipIf(!hasClang())(
+  itRequires(needsTool("clang"))(
     "compiles type tags, restrict pointers, function pointers returning pointers",
     () => {
       const btf = buildBtf((b) => {
@@ -173,7 +177,7 @@ describe("formatC edge cases", () => {
   );
 });
 
-describe.skipIf(!hasClang() || !existsSync(objectDir("el")))(
+describeRequires(needsTool("clang"), needsPath(objectDir("el"), "pnpm build"))(
   "formatC on the BTF of every BPF test object",
   () => {
     for (const endian of ["el", "eb"] as const) {

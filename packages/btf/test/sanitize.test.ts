@@ -14,6 +14,7 @@ import {
   parseBtf,
   sanitizeBtf,
 } from "@ebpf/btf";
+import { itRequires, needsTool } from "@ebpf/testing";
 import { describe, expect, it } from "vitest";
 import { buildBtf } from "./codec-fixtures.js";
 
@@ -29,7 +30,7 @@ function kinds(btf: Btf): string[] {
   return out;
 }
 
-function hasBpftool(): boolean {
+function _hasBpftool(): boolean {
   try {
     execFileSync("bpftool", ["version"], { stdio: "ignore" });
     return true;
@@ -210,7 +211,7 @@ describe("sanitizeBtf", () => {
     expect(btfFeaturesOfKernel(4, 19).func).toBe(false);
   });
 
-  it.skipIf(!hasBpftool())("produces BTF that libbpf (bpftool) parses, with only old kinds", () => {
+  itRequires(needsTool("bpftool"))("produces BTF that libbpf (bpftool) parses, with only old kinds", () => {
     const s = sanitizeBtf(features, { ...NONE, enum64: false });
     expect(new Set(kinds(s))).toEqual(new Set(["PTR", "STRUCT", "INT", "CONST", "ENUM", "TYPEDEF"]));
     const dir = mkdtempSync(join(tmpdir(), "ebpf-sanitize-"));

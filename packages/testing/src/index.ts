@@ -128,6 +128,21 @@ export function itWhen(
   itGated(name, fn, options.timeout, gate(options.requires ?? [], false));
 }
 
+/**
+ * `it` gated on tool/fixture requirements, in the curried shape of `it.skipIf(cond)(name, fn)`:
+ * `itRequires(needsTool("clang"))("compiles", () => { ... })`. Same rules as {@link describeWhen}.
+ */
+export function itRequires(
+  ...requires: Requirement[]
+): (name: string, fn: () => unknown | Promise<unknown>, timeout?: number) => void {
+  return (name, fn, timeout) => itGated(name, fn, timeout, gate(requires, false));
+}
+
+/** `describe` gated on tool/fixture requirements, curried like {@link itRequires}. */
+export function describeRequires(...requires: Requirement[]): (name: string, fn: () => void) => void {
+  return (name, fn) => describeGated(name, fn, gate(requires, false));
+}
+
 /** Requirement: a file or directory exists (fixtures, caches). `hint` says how to make it. */
 export function needsPath(path: string, hint: string): Requirement {
   return () => (existsSync(path) ? undefined : `${path} is missing (${hint})`);
