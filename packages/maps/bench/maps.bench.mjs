@@ -83,37 +83,37 @@ function benchRingbuf() {
   const counter = ArrayMap.create({ keySize: 4, valueSize: 8, maxEntries: 1 }, { valueCodec: codecs.u64n });
   const prog = loadProducer("ringbuf", events.fd, counter.fd);
   const reader = events.reader();
-  let n = 0;
-  let sum = 0;
+  // Counters live in a Float64Array, as the C anchor keeps them in a struct: a module-level `let`
+  // holding a double would allocate a heap number on every `+=`.
+  const acc = new Float64Array(2);
   const onRecord = (r) => {
-    n++;
-    sum += r.view.getUint32(r.offset, true);
+    acc[0]++;
+    acc[1] += r.view.getUint32(r.offset, true);
   };
   const onBatch = (b) => {
     const { view, offsets, count } = b;
     let s = 0;
     for (let i = 0; i < count; i++) s += view.getUint32(offsets[i], true);
-    n += count;
-    sum += s;
+    acc[0] += count;
+    acc[1] += s;
   };
   let base = 0;
   // Each timed iteration consumes one round per record (the callback API) and one round in batches
   // (drainBatch). Untimed warm-up rounds first (the JIT needs a few to settle).
   for (let it = -warmups; it < 2 * iters; it++) {
     const batched = batchedRound(it);
-    n = 0;
-    sum = 0;
+    acc.fill(0);
     const p0 = now();
     produce(prog, nevents);
     const p1 = now();
     const t0 = now();
-    while (n < nevents) {
+    while (acc[0] < nevents) {
       const got = batched ? reader.drainBatch(onBatch) : reader.drain(onRecord);
-      if (got === 0) die(`ring buffer: got ${n}/${nevents}`);
+      if (got === 0) die(`ring buffer: got ${acc[0]}/${nevents}`);
     }
     const t1 = now();
     const expect = nevents * base + (nevents * (nevents - 1)) / 2;
-    if (sum !== expect) die(`ring buffer: bad checksum ${sum} != ${expect}`);
+    if (acc[1] !== expect) die(`ring buffer: bad checksum ${acc[1]} != ${expect}`);
     base += nevents;
     if (it < 0) continue;
     const ns = Number(t1 - t0);
@@ -133,43 +133,40 @@ function benchPerfbuf() {
   const counter = ArrayMap.create({ keySize: 4, valueSize: 8, maxEntries: 1 }, { valueCodec: codecs.u64n });
   const prog = loadProducer("perf", events.fd, counter.fd);
   const reader = events.reader({ pagesPerCpu: pages });
-  let n = 0;
-  let sum = 0;
-  let lost = 0;
+  const acc = new Float64Array(3); // samples, sum, lost (see benchRingbuf)
   const handlers = {
     onSample: (r) => {
-      n++;
-      sum += r.view.getUint32(r.offset, true);
+      acc[0]++;
+      acc[1] += r.view.getUint32(r.offset, true);
     },
     onLost: (_cpu, count) => {
-      lost += count;
+      acc[2] += count;
     },
   };
   const onBatch = (b) => {
     const { view, offsets, count } = b;
     let s = 0;
     for (let i = 0; i < count; i++) s += view.getUint32(offsets[i], true);
-    n += count;
-    sum += s;
+    acc[0] += count;
+    acc[1] += s;
   };
   const onLost = handlers.onLost;
   let base = 0;
   for (let it = -warmups; it < 2 * iters; it++) {
     const batched = batchedRound(it);
-    n = 0;
-    sum = 0;
+    acc.fill(0);
     const p0 = now();
     produce(prog, nevents);
     const p1 = now();
     const t0 = now();
-    while (n + lost < nevents) {
+    while (acc[0] + acc[2] < nevents) {
       const got = batched ? reader.drainBatch(onBatch, onLost) : reader.drain(handlers);
-      if (got === 0 && lost === 0) die(`perf: got ${n}/${nevents}`);
+      if (got === 0 && acc[2] === 0) die(`perf: got ${acc[0]}/${nevents}`);
     }
     const t1 = now();
-    if (lost) die(`perf: lost ${lost} events: raise PAGES`);
+    if (acc[2]) die(`perf: lost ${acc[2]} events: raise PAGES`);
     const expect = nevents * base + (nevents * (nevents - 1)) / 2;
-    if (sum !== expect) die(`perf: bad checksum ${sum} != ${expect}`);
+    if (acc[1] !== expect) die(`perf: bad checksum ${acc[1]} != ${expect}`);
     base += nevents;
     if (it < 0) continue;
     const ns = Number(t1 - t0);

@@ -175,13 +175,14 @@ export class RingBufferConsumer {
    * without consuming them. `scanEnd` becomes the position after the scan (trailing discarded records
    * included). Stops at the producer position or a BUSY record.
    */
-  private scan(max: number): number {
+  private scan(max: number, trackEnds: boolean): number {
     if (this.offsets.length < max) this.grow(max);
     const header = this.header;
     const mask = this.mask;
     const offsets = this.offsets;
     const lengths = this.lengths;
     const ends = this.ends;
+    const maxPayload = this.maxPayload;
     let cons = this.cons;
     let prod = this.prodSeen;
     let count = 0;
@@ -194,12 +195,12 @@ export class RingBufferConsumer {
       const len = (needsBarriers ? Atomics.load(header, at >>> 2) : header[at >>> 2]!) >>> 0;
       if ((len & BPF_RINGBUF_BUSY_BIT) !== 0) break;
       const payload = len & LEN_MASK;
-      if (payload > this.maxPayload) this.corrupt(at, payload);
+      if (payload > maxPayload) this.corrupt(at, payload);
       cons += (payload + BPF_RINGBUF_HDR_SZ + 7) & ~7;
       if ((len & BPF_RINGBUF_DISCARD_BIT) === 0) {
         offsets[count] = at + BPF_RINGBUF_HDR_SZ;
         lengths[count] = payload;
-        ends[count] = cons;
+        if (trackEnds) ends[count] = cons;
         count++;
       }
     }
@@ -224,7 +225,7 @@ export class RingBufferConsumer {
     let delivered = 0;
     for (;;) {
       const want = Math.min(limit - delivered, SCAN_CHUNK);
-      const count = this.scan(want);
+      const count = this.scan(want, true);
       const offsets = this.offsets;
       const lengths = this.lengths;
       let i = 0;
@@ -256,7 +257,7 @@ export class RingBufferConsumer {
   drainBatch(callback: RingBufferBatchCallback, maxBatch = SCAN_CHUNK): number {
     let delivered = 0;
     for (;;) {
-      const count = this.scan(maxBatch);
+      const count = this.scan(maxBatch, false);
       if (count === 0) {
         this.publish(this.scanEnd); // discarded records only
         return delivered;
