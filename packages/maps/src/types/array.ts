@@ -39,6 +39,7 @@ export class ArrayMap<V = Uint8Array> extends BpfMap<number, V> {
     super(source, { ...valueCodecs, keyCodec: codecs.u32 });
     expectType(this.core, [BpfMapType.ARRAY], "ArrayMap");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<V = Uint8Array>(
     spec: IndexedMapSpec,
     codecs?: ArrayCodecs<V>,
@@ -51,9 +52,11 @@ export class ArrayMap<V = Uint8Array> extends BpfMap<number, V> {
       options,
     );
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<V = Uint8Array>(source: MapSource, codecs?: ArrayCodecs<V>): ArrayMap<V> {
     return openWith(source, (c) => new ArrayMap(c, codecs));
   }
+  /** Opens the map of this type pinned at `path`. */
   static fromPin<V = Uint8Array>(path: string, codecs?: ArrayCodecs<V>): ArrayMap<V> {
     return ArrayMap.open({ pin: path }, codecs);
   }
@@ -89,6 +92,7 @@ export class PerCpuArray<V = Uint8Array> extends BpfMap<number, V[]> {
     );
     expectType(this.core, [BpfMapType.PERCPU_ARRAY], "PerCpuArray");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<V = Uint8Array>(
     spec: IndexedMapSpec,
     codecs?: ArrayCodecs<V>,
@@ -101,9 +105,11 @@ export class PerCpuArray<V = Uint8Array> extends BpfMap<number, V[]> {
       options,
     );
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<V = Uint8Array>(source: MapSource, codecs?: ArrayCodecs<V>): PerCpuArray<V> {
     return openWith(source, (c) => new PerCpuArray(c, codecs));
   }
+  /** Opens the map of this type pinned at `path`. */
   static fromPin<V = Uint8Array>(path: string, codecs?: ArrayCodecs<V>): PerCpuArray<V> {
     return PerCpuArray.open({ pin: path }, codecs);
   }

@@ -32,6 +32,7 @@ export class RingBuf extends BpfMap<Uint8Array, Uint8Array> {
     super(source);
     expectType(this.core, [BpfMapType.RINGBUF], "RingBuf");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create(spec: RingSpec, options?: CreateMapOptions): RingBuf {
     return createWith(
       { ...spec, keySize: spec.keySize ?? 0, valueSize: spec.valueSize ?? 0 },
@@ -40,9 +41,11 @@ export class RingBuf extends BpfMap<Uint8Array, Uint8Array> {
       options,
     );
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open(source: MapSource): RingBuf {
     return openWith(source, (c) => new RingBuf(c));
   }
+  /** Opens the map of this type pinned at `path`. */
   static fromPin(path: string): RingBuf {
     return RingBuf.open({ pin: path });
   }
@@ -122,6 +125,7 @@ export class UserRingBuf extends BpfMap<Uint8Array, Uint8Array> {
     super(source);
     expectType(this.core, [BpfMapType.USER_RINGBUF], "UserRingBuf");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create(spec: RingSpec, options?: CreateMapOptions): UserRingBuf {
     return createWith(
       { ...spec, keySize: spec.keySize ?? 0, valueSize: spec.valueSize ?? 0 },
@@ -130,6 +134,7 @@ export class UserRingBuf extends BpfMap<Uint8Array, Uint8Array> {
       options,
     );
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open(source: MapSource): UserRingBuf {
     return openWith(source, (c) => new UserRingBuf(c));
   }
@@ -157,6 +162,7 @@ export class PerfEventArray extends BpfMap<number, number> {
       options,
     );
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open(source: MapSource): PerfEventArray {
     return openWith(source, (c) => new PerfEventArray(c));
   }

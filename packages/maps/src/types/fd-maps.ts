@@ -57,9 +57,11 @@ function open<M>(cls: FdMapClass<M>, source: MapSource, c: unknown): M {
 /** `BPF_MAP_TYPE_PROG_ARRAY`: tail-call targets. `set(i, progFd)`; `get(i)` returns the program id. */
 export class ProgramArray<K = number, V = number> extends FdValueMap<K, V> {
   protected static override readonly types = [BpfMapType.PROG_ARRAY];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = number, V = number>(spec: TypedMapSpec, c?: MapCodecs<K, V>, o?: CreateMapOptions) {
     return create<ProgramArray<K, V>>(ProgramArray, BpfMapType.PROG_ARRAY, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = number, V = number>(source: MapSource, c?: MapCodecs<K, V>) {
     return open<ProgramArray<K, V>>(ProgramArray, source, c);
   }
@@ -68,9 +70,11 @@ export class ProgramArray<K = number, V = number> extends FdValueMap<K, V> {
 /** `BPF_MAP_TYPE_CGROUP_ARRAY`: cgroup fds for `bpf_current_task_under_cgroup` / `skb_under_cgroup`. */
 export class CgroupArray<K = number, V = number> extends FdValueMap<K, V> {
   protected static override readonly types = [BpfMapType.CGROUP_ARRAY];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = number, V = number>(spec: TypedMapSpec, c?: MapCodecs<K, V>, o?: CreateMapOptions) {
     return create<CgroupArray<K, V>>(CgroupArray, BpfMapType.CGROUP_ARRAY, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = number, V = number>(source: MapSource, c?: MapCodecs<K, V>) {
     return open<CgroupArray<K, V>>(CgroupArray, source, c);
   }
@@ -83,6 +87,7 @@ export class ArrayOfMaps<K = number, V = number> extends FdValueMap<K, V> {
   static create<K = number, V = number>(spec: TypedMapSpec, c?: MapCodecs<K, V>, o?: CreateMapOptions) {
     return create<ArrayOfMaps<K, V>>(ArrayOfMaps, BpfMapType.ARRAY_OF_MAPS, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = number, V = number>(source: MapSource, c?: MapCodecs<K, V>) {
     return open<ArrayOfMaps<K, V>>(ArrayOfMaps, source, c);
   }
@@ -91,9 +96,11 @@ export class ArrayOfMaps<K = number, V = number> extends FdValueMap<K, V> {
 /** `BPF_MAP_TYPE_HASH_OF_MAPS`: like {@link ArrayOfMaps} with arbitrary keys. */
 export class HashOfMaps<K = number, V = number> extends FdValueMap<K, V> {
   protected static override readonly types = [BpfMapType.HASH_OF_MAPS];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = number, V = number>(spec: TypedMapSpec, c?: MapCodecs<K, V>, o?: CreateMapOptions) {
     return create<HashOfMaps<K, V>>(HashOfMaps, BpfMapType.HASH_OF_MAPS, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = number, V = number>(source: MapSource, c?: MapCodecs<K, V>) {
     return open<HashOfMaps<K, V>>(HashOfMaps, source, c);
   }
@@ -102,9 +109,11 @@ export class HashOfMaps<K = number, V = number> extends FdValueMap<K, V> {
 /** `BPF_MAP_TYPE_DEVMAP`: XDP redirect targets by index; values are ifindexes (or `struct bpf_devmap_val`). */
 export class DevMap<K = number, V = number> extends FdValueMap<K, V> {
   protected static override readonly types = [BpfMapType.DEVMAP];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = number, V = number>(spec: TypedMapSpec, c?: MapCodecs<K, V>, o?: CreateMapOptions) {
     return create<DevMap<K, V>>(DevMap, BpfMapType.DEVMAP, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = number, V = number>(source: MapSource, c?: MapCodecs<K, V>) {
     return open<DevMap<K, V>>(DevMap, source, c);
   }
@@ -113,9 +122,11 @@ export class DevMap<K = number, V = number> extends FdValueMap<K, V> {
 /** `BPF_MAP_TYPE_DEVMAP_HASH`: XDP redirect targets by hashed key. */
 export class DevMapHash<K = number, V = number> extends FdValueMap<K, V> {
   protected static override readonly types = [BpfMapType.DEVMAP_HASH];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = number, V = number>(spec: TypedMapSpec, c?: MapCodecs<K, V>, o?: CreateMapOptions) {
     return create<DevMapHash<K, V>>(DevMapHash, BpfMapType.DEVMAP_HASH, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = number, V = number>(source: MapSource, c?: MapCodecs<K, V>) {
     return open<DevMapHash<K, V>>(DevMapHash, source, c);
   }
@@ -124,9 +135,11 @@ export class DevMapHash<K = number, V = number> extends FdValueMap<K, V> {
 /** `BPF_MAP_TYPE_CPUMAP`: XDP redirect to CPUs; values are queue sizes (or `struct bpf_cpumap_val`). */
 export class CpuMap<K = number, V = number> extends FdValueMap<K, V> {
   protected static override readonly types = [BpfMapType.CPUMAP];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = number, V = number>(spec: TypedMapSpec, c?: MapCodecs<K, V>, o?: CreateMapOptions) {
     return create<CpuMap<K, V>>(CpuMap, BpfMapType.CPUMAP, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = number, V = number>(source: MapSource, c?: MapCodecs<K, V>) {
     return open<CpuMap<K, V>>(CpuMap, source, c);
   }
@@ -135,9 +148,11 @@ export class CpuMap<K = number, V = number> extends FdValueMap<K, V> {
 /** `BPF_MAP_TYPE_XSKMAP`: AF_XDP socket fds by queue index. */
 export class XskMap<K = number, V = number> extends FdValueMap<K, V> {
   protected static override readonly types = [BpfMapType.XSKMAP];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = number, V = number>(spec: TypedMapSpec, c?: MapCodecs<K, V>, o?: CreateMapOptions) {
     return create<XskMap<K, V>>(XskMap, BpfMapType.XSKMAP, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = number, V = number>(source: MapSource, c?: MapCodecs<K, V>) {
     return open<XskMap<K, V>>(XskMap, source, c);
   }
@@ -146,9 +161,11 @@ export class XskMap<K = number, V = number> extends FdValueMap<K, V> {
 /** `BPF_MAP_TYPE_SOCKMAP`: socket fds by index, for sk_msg / sk_skb redirection. */
 export class SockMap<K = number, V = number> extends FdValueMap<K, V> {
   protected static override readonly types = [BpfMapType.SOCKMAP];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = number, V = number>(spec: TypedMapSpec, c?: MapCodecs<K, V>, o?: CreateMapOptions) {
     return create<SockMap<K, V>>(SockMap, BpfMapType.SOCKMAP, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = number, V = number>(source: MapSource, c?: MapCodecs<K, V>) {
     return open<SockMap<K, V>>(SockMap, source, c);
   }
@@ -157,9 +174,11 @@ export class SockMap<K = number, V = number> extends FdValueMap<K, V> {
 /** `BPF_MAP_TYPE_SOCKHASH`: socket fds by arbitrary key. */
 export class SockHash<K = number, V = number> extends FdValueMap<K, V> {
   protected static override readonly types = [BpfMapType.SOCKHASH];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = number, V = number>(spec: TypedMapSpec, c?: MapCodecs<K, V>, o?: CreateMapOptions) {
     return create<SockHash<K, V>>(SockHash, BpfMapType.SOCKHASH, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = number, V = number>(source: MapSource, c?: MapCodecs<K, V>) {
     return open<SockHash<K, V>>(SockHash, source, c);
   }
@@ -168,9 +187,11 @@ export class SockHash<K = number, V = number> extends FdValueMap<K, V> {
 /** `BPF_MAP_TYPE_REUSEPORT_SOCKARRAY`: SO_REUSEPORT socket selection by index. */
 export class ReusePortSockArray<K = number, V = number> extends FdValueMap<K, V> {
   protected static override readonly types = [BpfMapType.REUSEPORT_SOCKARRAY];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = number, V = number>(spec: TypedMapSpec, c?: MapCodecs<K, V>, o?: CreateMapOptions) {
     return create<ReusePortSockArray<K, V>>(ReusePortSockArray, BpfMapType.REUSEPORT_SOCKARRAY, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = number, V = number>(source: MapSource, c?: MapCodecs<K, V>) {
     return open<ReusePortSockArray<K, V>>(ReusePortSockArray, source, c);
   }

@@ -58,12 +58,14 @@ export class LruHashMap<K = Uint8Array, V = Uint8Array> extends HashMap<K, V> {
   ): LruHashMap<K, V> {
     return createWith(spec, BpfMapType.LRU_HASH, (c) => new LruHashMap(c, codecs), options);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static override open<K = Uint8Array, V = Uint8Array>(
     source: MapSource,
     codecs?: MapCodecs<K, V>,
   ): LruHashMap<K, V> {
     return openWith(source, (c) => new LruHashMap(c, codecs));
   }
+  /** Opens the map of this type pinned at `path`. */
   static override fromPin<K = Uint8Array, V = Uint8Array>(
     path: string,
     codecs?: MapCodecs<K, V>,
@@ -145,6 +147,7 @@ export class PerCpuHashMap<K = Uint8Array, V = Uint8Array> extends BpfMap<K, V[]
     );
     expectType(this.core, [BpfMapType.PERCPU_HASH, BpfMapType.LRU_PERCPU_HASH], new.target.name);
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = Uint8Array, V = Uint8Array>(
     spec: TypedMapSpec,
     codecs?: PerCpuCodecs<K, V>,
@@ -152,12 +155,14 @@ export class PerCpuHashMap<K = Uint8Array, V = Uint8Array> extends BpfMap<K, V[]
   ): PerCpuHashMap<K, V> {
     return createWith(spec, BpfMapType.PERCPU_HASH, (c) => new PerCpuHashMap(c, codecs), options);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = Uint8Array, V = Uint8Array>(
     source: MapSource,
     codecs?: PerCpuCodecs<K, V>,
   ): PerCpuHashMap<K, V> {
     return openWith(source, (c) => new PerCpuHashMap(c, codecs));
   }
+  /** Opens the map of this type pinned at `path`. */
   static fromPin<K = Uint8Array, V = Uint8Array>(
     path: string,
     codecs?: PerCpuCodecs<K, V>,
@@ -172,6 +177,7 @@ export class LruPerCpuHashMap<K = Uint8Array, V = Uint8Array> extends PerCpuHash
     super(source, codecs);
     expectType(this.core, [BpfMapType.LRU_PERCPU_HASH], "LruPerCpuHashMap");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static override create<K = Uint8Array, V = Uint8Array>(
     spec: TypedMapSpec,
     codecs?: PerCpuCodecs<K, V>,
@@ -179,12 +185,14 @@ export class LruPerCpuHashMap<K = Uint8Array, V = Uint8Array> extends PerCpuHash
   ): LruPerCpuHashMap<K, V> {
     return createWith(spec, BpfMapType.LRU_PERCPU_HASH, (c) => new LruPerCpuHashMap(c, codecs), options);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static override open<K = Uint8Array, V = Uint8Array>(
     source: MapSource,
     codecs?: PerCpuCodecs<K, V>,
   ): LruPerCpuHashMap<K, V> {
     return openWith(source, (c) => new LruPerCpuHashMap(c, codecs));
   }
+  /** Opens the map of this type pinned at `path`. */
   static override fromPin<K = Uint8Array, V = Uint8Array>(
     path: string,
     codecs?: PerCpuCodecs<K, V>,

@@ -64,6 +64,7 @@ export class LpmTrie<V = Uint8Array> extends BpfMap<LpmKey, V> {
     super(core, { ...c, keyCodec: lpmKeyCodec(core.info.keySize) });
     expectType(this.core, [BpfMapType.LPM_TRIE], "LpmTrie");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<V = Uint8Array>(spec: TypedMapSpec, c?: ValueCodec<V>, o?: CreateMapOptions): LpmTrie<V> {
     return createWith(
       { ...spec, flags: (spec.flags ?? 0) | BpfFlags.BPF_F_NO_PREALLOC },
@@ -72,6 +73,7 @@ export class LpmTrie<V = Uint8Array> extends BpfMap<LpmKey, V> {
       o,
     );
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<V = Uint8Array>(source: MapSource, c?: ValueCodec<V>): LpmTrie<V> {
     return openWith(source, (core) => new LpmTrie(core, c));
   }

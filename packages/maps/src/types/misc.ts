@@ -36,9 +36,11 @@ export class StackTraceMap extends BpfMap<number, bigint[]> {
     super(core, { keyCodec: codecs.u32, valueCodec: stackCodec(core.info.valueSize) });
     expectType(this.core, [BpfMapType.STACK_TRACE], "StackTraceMap");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create(spec: TypedMapSpec, o?: CreateMapOptions): StackTraceMap {
     return createWith(spec, BpfMapType.STACK_TRACE, (core) => new StackTraceMap(core), o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open(source: MapSource): StackTraceMap {
     return openWith(source, (core) => new StackTraceMap(core));
   }
@@ -53,6 +55,7 @@ export class ArenaMap extends BpfMap<Uint8Array, Uint8Array> {
     super(source);
     expectType(this.core, [BpfMapType.ARENA], "Arena");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create(spec: Omit<TypedMapSpec, "keySize" | "valueSize">, o?: CreateMapOptions): ArenaMap {
     return createWith(
       { ...spec, keySize: 0, valueSize: 0, flags: (spec.flags ?? 0) | BpfFlags.BPF_F_MMAPABLE },
@@ -61,6 +64,7 @@ export class ArenaMap extends BpfMap<Uint8Array, Uint8Array> {
       o,
     );
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open(source: MapSource): ArenaMap {
     return openWith(source, (core) => new ArenaMap(core));
   }
@@ -80,6 +84,7 @@ export class StructOpsMap<V = Uint8Array> extends BpfMap<number, V> {
     super(source, { keyCodec: codecs.u32, valueCodec: c.valueCodec });
     expectType(this.core, [BpfMapType.STRUCT_OPS], "StructOpsMap");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<V = Uint8Array>(
     spec: TypedMapSpec,
     c?: Pick<MapCodecs<number, V>, "valueCodec">,
@@ -87,6 +92,7 @@ export class StructOpsMap<V = Uint8Array> extends BpfMap<number, V> {
   ) {
     return createWith(spec, BpfMapType.STRUCT_OPS, (core) => new StructOpsMap<V>(core, c), o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<V = Uint8Array>(source: MapSource, c?: Pick<MapCodecs<number, V>, "valueCodec">) {
     return openWith(source, (core) => new StructOpsMap<V>(core, c));
   }

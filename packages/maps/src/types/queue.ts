@@ -53,9 +53,11 @@ export class Queue<V = Uint8Array> extends KeylessMap<V> {
     super(source, c);
     expectType(this.core, [BpfMapType.QUEUE], "Queue");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<V = Uint8Array>(spec: KeylessMapSpec, c?: ValueCodec<V>, o?: CreateMapOptions): Queue<V> {
     return createWith({ ...spec, keySize: 0 }, BpfMapType.QUEUE, (core) => new Queue(core, c), o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<V = Uint8Array>(source: MapSource, c?: ValueCodec<V>): Queue<V> {
     return openWith(source, (core) => new Queue(core, c));
   }
@@ -67,9 +69,11 @@ export class Stack<V = Uint8Array> extends KeylessMap<V> {
     super(source, c);
     expectType(this.core, [BpfMapType.STACK], "Stack");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<V = Uint8Array>(spec: KeylessMapSpec, c?: ValueCodec<V>, o?: CreateMapOptions): Stack<V> {
     return createWith({ ...spec, keySize: 0 }, BpfMapType.STACK, (core) => new Stack(core, c), o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<V = Uint8Array>(source: MapSource, c?: ValueCodec<V>): Stack<V> {
     return openWith(source, (core) => new Stack(core, c));
   }
@@ -85,6 +89,7 @@ export class BloomFilter<V = Uint8Array> extends BpfMap<undefined, V> {
     super(core, { ...c, keyCodec: noKey });
     expectType(this.core, [BpfMapType.BLOOM_FILTER], "BloomFilter");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<V = Uint8Array>(
     spec: KeylessMapSpec,
     c?: ValueCodec<V>,
@@ -97,6 +102,7 @@ export class BloomFilter<V = Uint8Array> extends BpfMap<undefined, V> {
       o,
     );
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<V = Uint8Array>(source: MapSource, c?: ValueCodec<V>): BloomFilter<V> {
     return openWith(source, (core) => new BloomFilter(core, c));
   }

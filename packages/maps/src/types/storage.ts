@@ -41,9 +41,11 @@ function reopen<M>(cls: StorageClass<M>, source: MapSource, c: unknown): M {
 /** `BPF_MAP_TYPE_SK_STORAGE`: per-socket storage; keys are socket fds. */
 export class SkStorage<V = Uint8Array> extends LocalStorageMap<V> {
   protected static override readonly types = [BpfMapType.SK_STORAGE];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<V = Uint8Array>(spec: TypedMapSpec, c?: ValueCodec<V>, o?: CreateMapOptions) {
     return make<SkStorage<V>>(SkStorage, BpfMapType.SK_STORAGE, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<V = Uint8Array>(source: MapSource, c?: ValueCodec<V>) {
     return reopen<SkStorage<V>>(SkStorage, source, c);
   }
@@ -52,9 +54,11 @@ export class SkStorage<V = Uint8Array> extends LocalStorageMap<V> {
 /** `BPF_MAP_TYPE_TASK_STORAGE`: per-task storage; keys are pidfds. */
 export class TaskStorage<V = Uint8Array> extends LocalStorageMap<V> {
   protected static override readonly types = [BpfMapType.TASK_STORAGE];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<V = Uint8Array>(spec: TypedMapSpec, c?: ValueCodec<V>, o?: CreateMapOptions) {
     return make<TaskStorage<V>>(TaskStorage, BpfMapType.TASK_STORAGE, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<V = Uint8Array>(source: MapSource, c?: ValueCodec<V>) {
     return reopen<TaskStorage<V>>(TaskStorage, source, c);
   }
@@ -63,9 +67,11 @@ export class TaskStorage<V = Uint8Array> extends LocalStorageMap<V> {
 /** `BPF_MAP_TYPE_INODE_STORAGE`: per-inode storage (BPF LSM); keys are fds of open files. */
 export class InodeStorage<V = Uint8Array> extends LocalStorageMap<V> {
   protected static override readonly types = [BpfMapType.INODE_STORAGE];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<V = Uint8Array>(spec: TypedMapSpec, c?: ValueCodec<V>, o?: CreateMapOptions) {
     return make<InodeStorage<V>>(InodeStorage, BpfMapType.INODE_STORAGE, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<V = Uint8Array>(source: MapSource, c?: ValueCodec<V>) {
     return reopen<InodeStorage<V>>(InodeStorage, source, c);
   }
@@ -74,9 +80,11 @@ export class InodeStorage<V = Uint8Array> extends LocalStorageMap<V> {
 /** `BPF_MAP_TYPE_CGRP_STORAGE`: per-cgroup storage; keys are cgroup directory fds. */
 export class CgrpStorage<V = Uint8Array> extends LocalStorageMap<V> {
   protected static override readonly types = [BpfMapType.CGRP_STORAGE];
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<V = Uint8Array>(spec: TypedMapSpec, c?: ValueCodec<V>, o?: CreateMapOptions) {
     return make<CgrpStorage<V>>(CgrpStorage, BpfMapType.CGRP_STORAGE, spec, c, o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<V = Uint8Array>(source: MapSource, c?: ValueCodec<V>) {
     return reopen<CgrpStorage<V>>(CgrpStorage, source, c);
   }
@@ -98,6 +106,7 @@ export class CgroupStorage<K = Uint8Array, V = Uint8Array> extends BpfMap<K, V> 
     super(core, { keyCodec: cgroupKeyCodec(core, c.keyCodec), valueCodec: c.valueCodec });
     expectType(this.core, [BpfMapType.CGROUP_STORAGE], "CgroupStorage");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = Uint8Array, V = Uint8Array>(
     spec: TypedMapSpec,
     c?: MapCodecs<K, V>,
@@ -105,6 +114,7 @@ export class CgroupStorage<K = Uint8Array, V = Uint8Array> extends BpfMap<K, V> 
   ) {
     return createWith(spec, BpfMapType.CGROUP_STORAGE, (core) => new CgroupStorage<K, V>(core, c), o);
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = Uint8Array, V = Uint8Array>(source: MapSource, c?: MapCodecs<K, V>) {
     return openWith(source, (core) => new CgroupStorage<K, V>(core, c));
   }
@@ -124,6 +134,7 @@ export class PerCpuCgroupStorage<K = Uint8Array, V = Uint8Array> extends BpfMap<
     );
     expectType(this.core, [BpfMapType.PERCPU_CGROUP_STORAGE], "PerCpuCgroupStorage");
   }
+  /** Creates a map of this type from `spec` (the type may be omitted). */
   static create<K = Uint8Array, V = Uint8Array>(
     spec: TypedMapSpec,
     c?: PerCpuCodecs<K, V>,
@@ -136,6 +147,7 @@ export class PerCpuCgroupStorage<K = Uint8Array, V = Uint8Array> extends BpfMap<
       o,
     );
   }
+  /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
   static open<K = Uint8Array, V = Uint8Array>(source: MapSource, c?: PerCpuCodecs<K, V>) {
     return openWith(source, (core) => new PerCpuCgroupStorage<K, V>(core, c));
   }
