@@ -95,12 +95,12 @@ export function parseBtf(bytes: Uint8Array, options?: ParseBtfOptions): Btf {
   const startId = base ? base.count : 1;
   const strBase = base ? base.stringsLength : 0;
 
-  const { offs, maxRef, maxName } = scanTypes(words, typeStart);
+  const { offs, scratch, maxRef, maxName } = scanTypes(words, typeStart);
   const count = startId + offs.length;
   const strTotal = strBase + strLen;
   if (maxRef >= count) locateBadRef(words, offs, typeStart, startId, count);
   if (maxName >= strTotal) locateBadName(words, offs, typeStart, startId, strTotal);
-  checkChains(words, offs, typeStart, startId);
+  checkChains(words, offs, typeStart, startId, scratch);
 
   return new Btf({
     base,
@@ -167,7 +167,7 @@ export function extraWords(kind: number, vlen: number): number {
 function scanTypes(
   words: Uint32Array,
   typeStart: number,
-): { offs: Uint32Array; maxRef: number; maxName: number } {
+): { offs: Uint32Array; scratch: Int32Array; maxRef: number; maxName: number } {
   const n = words.length;
   const all = new Uint32Array(((n / 3) | 0) + 1);
   let count = 0;
@@ -270,7 +270,9 @@ function scanTypes(
     all[count++] = o;
     o = next;
   }
-  return { offs: all.slice(0, count), maxRef, maxName };
+  // The oversized scan buffer is handed back as scratch space for the loop check: its pages are already
+  // mapped, and fresh multi-megabyte allocations page-fault on first touch.
+  return { offs: all.slice(0, count), scratch: new Int32Array(all.buffer, 0, count), maxRef, maxName };
 }
 
 /** Type ids a record refers to, with the word index of each reference (for error messages). */
@@ -369,11 +371,17 @@ function locateBadName(
  * type has exactly one successor, so the graph is functional and a colouring walk finds cycles in O(n).
  * Loops through struct members by value are caught lazily by the queries that would follow them.
  */
-function checkChains(words: Uint32Array, offs: Uint32Array, typeStart: number, startId: number): void {
+function checkChains(
+  words: Uint32Array,
+  offs: Uint32Array,
+  typeStart: number,
+  startId: number,
+  scratch: Int32Array,
+): void {
   const n = offs.length;
   // walkOf[j] = 1 + the index of the walk that first reached j (0: not reached yet). Meeting a type
   // reached by the current walk is a loop; one reached by an earlier walk is known to end.
-  const walkOf = new Int32Array(n);
+  const walkOf = scratch.fill(0);
   for (let i = 0; i < n; i++) {
     if (walkOf[i] !== 0) continue;
     const mark = i + 1;
