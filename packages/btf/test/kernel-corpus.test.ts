@@ -6,7 +6,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatRaw, marshalBtf, parseBtf } from "@ebpf/btf";
-import { afterAll, describe, expect, it } from "vitest";
+import { describeRequires, needsTool } from "@ebpf/testing";
+import { afterAll, expect, it } from "vitest";
 import { elfSection } from "./helpers/elf-section.js";
 import { bpftoolRaw, firstDifference, tempDir } from "./helpers/golden.js";
 
@@ -43,7 +44,13 @@ if (kernels.length === 0) {
   );
 }
 
-describe.skipIf(kernels.length === 0)("BTF of Debian kernels and their modules vs bpftool", () => {
+describeRequires(
+  () =>
+    kernels.length === 0
+      ? `no test-vm kernels in ${cache} (bash test-vm/fetch.sh 5.10; 6.1; 6.12)`
+      : undefined,
+  needsTool("bpftool"),
+)("BTF of Debian kernels and their modules vs bpftool", () => {
   for (const kernel of kernels) {
     const vmlinux = join(cache, kernel, "vmlinux.btf");
     it(`${kernel}: vmlinux prints like bpftool and round trips`, (ctx) => {
