@@ -14,6 +14,7 @@ const TWO_32 = 0x1_0000_0000;
 const HDR = perfHeader.byteSize;
 const SAMPLE = perfRecord.sample;
 const LOST = perfRecord.lost;
+const SIZE_OFFSET = perfHeader.size;
 /** Samples scanned per step; `data_tail` is published after each step. */
 const SCAN_CHUNK = 1024;
 /** See ringbuf/consumer.ts: plain typed-array accesses are acquire/release on x86; Atomics are slow there. */
@@ -181,10 +182,12 @@ export class PerfRingConsumer {
    * consuming them; stops before anything else (a wrapping sample, a lost record, another type).
    * `scanEnd` becomes the tail after the scanned samples.
    */
-  private scan(head: number, max: number): number {
+  private scan(head: number, max: number, trackEnds: boolean): number {
     if (this.offsets.length < max) this.grow(max);
     const u32 = this.u32;
+    const u16 = this.u16;
     const mask = this.mask;
+    const ringSize = this.size;
     const offsets = this.offsets;
     const lengths = this.lengths;
     const ends = this.ends;
@@ -192,14 +195,16 @@ export class PerfRingConsumer {
     let count = 0;
     while (count < max && tail < head) {
       const at = tail & mask;
-      const size = this.recordSize(at, head - tail);
-      if (u32[at >>> 2] !== SAMPLE || at + size > this.size) break;
+      // The 8-byte header never wraps: records are 8-aligned and the size is a multiple of 8.
+      const size = u16[(at + SIZE_OFFSET) >>> 1]!;
+      if (size < HDR || size > head - tail || (size & 7) !== 0) this.recordSize(at, head - tail); // throws
+      if (u32[at >>> 2] !== SAMPLE || at + size > ringSize) break;
       const rawSize = u32[(at + HDR) >>> 2]!;
       if (rawSize + HDR + 4 > size) this.badRaw(at, rawSize, size);
       tail += size;
       offsets[count] = at + HDR + 4;
       lengths[count] = rawSize;
-      ends[count] = tail;
+      if (trackEnds) ends[count] = tail;
       count++;
     }
     this.scanEnd = tail;
@@ -220,7 +225,7 @@ export class PerfRingConsumer {
     const head = this.readHead(this.tail);
     let delivered = 0;
     while (this.tail < head) {
-      const count = this.scan(head, SCAN_CHUNK);
+      const count = this.scan(head, SCAN_CHUNK, true);
       if (count === 0) {
         // One record off the fast path, consumed before its callback runs.
         const at = this.tail & this.mask;
@@ -266,7 +271,7 @@ export class PerfRingConsumer {
     const head = this.readHead(this.tail);
     let delivered = 0;
     while (this.tail < head) {
-      const count = this.scan(head, maxBatch);
+      const count = this.scan(head, maxBatch, false);
       this.batch ??= {
         cpu: this.cpu,
         view: this.dataView,
