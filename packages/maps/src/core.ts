@@ -90,11 +90,20 @@ export class MapCore {
   /** Releases dependents (mmaps first), then closes the fd. Idempotent. */
   close(): void {
     if (this.rawFd < 0) return;
-    for (const d of [...this.dependents]) d.release();
+    // Every dependent is released (unmapped) before the fd closes, even if one of them fails.
+    let failure: unknown;
+    for (const d of [...this.dependents]) {
+      try {
+        d.release();
+      } catch (e) {
+        failure ??= e;
+      }
+    }
     this.dependents.clear();
     const fd = this.rawFd;
     this.rawFd = -1;
     leakedFds.unregister(this.token);
     this.kernel.close(fd);
+    if (failure !== undefined) throw failure;
   }
 }
