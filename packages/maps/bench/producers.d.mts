@@ -5,3 +5,5 @@ export declare const COOKIE: bigint;
 export declare function loadProducer(kind: "ringbuf" | "perf", eventsFd: number, counterFd: number): Fd;
 /** Runs the producer `repeat` times with BPF_PROG_TEST_RUN. */
 export declare function produce(prog: Fd, repeat: number): void;
+/** Loads an XDP program that drains `userRingFd` and stores the drained count in `resultFd[0]` (u64). */
+export declare function loadUserRingDrainer(userRingFd: number, resultFd: number): Fd;

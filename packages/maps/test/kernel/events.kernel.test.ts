@@ -1,6 +1,6 @@
 import { describeKernel, fdIsOpen } from "@ebpf/testing";
 import { afterAll, expect, it } from "vitest";
-import { COOKIE, loadProducer, produce } from "../../bench/producers.mjs";
+import { COOKIE, loadProducer, loadUserRingDrainer, produce } from "../../bench/producers.mjs";
 import { ArrayMap, codecs, MapClosedError, PerfEventArray, RingBuf, UserRingBuf } from "../harness.js";
 
 const cleanup: { close(): void }[] = [];
@@ -130,6 +130,24 @@ describeKernel("event streams on the real kernel", () => {
     reader.drain(handlers);
     expect(samples + lost).toBe(2001);
     reader.close();
+  });
+
+  it("user ring buffer: records written here are drained by a BPF program (bpf_user_ringbuf_drain)", () => {
+    const urb = UserRingBuf.create({ maxEntries: 1 << 14 });
+    cleanup.push(urb);
+    const result = ArrayMap.create({ valueSize: 8, maxEntries: 1 }, { valueCodec: codecs.u64 });
+    cleanup.push(result);
+    const prog = loadUserRingDrainer(urb.fd, result.fd);
+    cleanup.push(prog);
+    const w = urb.writer();
+    for (let i = 0; i < 3; i++) expect(w.write(new Uint8Array(16).fill(i))).toBe(true);
+    const r = w.reserve(8)!;
+    r.discard();
+    expect(w.available()).toBe((1 << 14) - 3 * 24 - 16);
+    produce(prog, 1);
+    expect(result.get(0)).toBe(3n); // the discarded record is skipped by the kernel
+    expect(w.available()).toBe(1 << 14); // and the kernel gave all the space back
+    w.close();
   });
 
   it("user ring buffer: the writer maps the producer side and reports free space", () => {
