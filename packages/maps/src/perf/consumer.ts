@@ -70,7 +70,7 @@ class ReusablePerfRecord implements PerfRecord {
   }
 }
 
-/** A run of samples for {@link PerfRingConsumer.drainBatch}; valid only during the callback. */
+/** A run of samples for `PerfEventArrayReader.drainBatch`; valid only during the callback. */
 export interface PerfBatch {
   readonly cpu: number;
   /** Sample `i` is `lengths[i]` bytes at `offsets[i]` of `view`. */
@@ -81,7 +81,7 @@ export interface PerfBatch {
   count: number;
 }
 
-/** Callbacks for {@link PerfRingConsumer.drain}. */
+/** Callbacks for `PerfEventArrayReader.drain`. */
 export interface PerfDrainHandlers {
   /** Each sample; return `false` to stop after it. */
   onSample: (record: PerfRecord) => unknown;

@@ -77,7 +77,7 @@ class ReusableRecord implements RingBufferRecord {
   }
 }
 
-/** A batch of records for {@link RingBufferConsumer.drainBatch}; valid only during the callback. */
+/** A batch of records for `RingBufReader.drainBatch`; valid only during the callback. */
 export interface RingBufferBatch {
   /** The whole data area. Record `i` is `lengths[i]` bytes at `offsets[i]`. */
   readonly view: DataView;
@@ -89,7 +89,7 @@ export interface RingBufferBatch {
   count: number;
 }
 
-/** Callback of {@link RingBufferConsumer.drainBatch}; return `false` to stop after this batch. */
+/** Callback of `RingBufReader.drainBatch`; return `false` to stop after this batch. */
 export type RingBufferBatchCallback = (batch: RingBufferBatch) => unknown;
 
 /** Callback for each committed record; return `false` to stop draining after this record. */
