@@ -9,7 +9,7 @@
 #            out.log (the script's output), console.log (the whole serial console) and rc
 # The guest boots with the BPF LSM enabled (lsm=...,bpf; Debian's kernels build it but leave it off), so LSM
 # programs attach for real.
-# Environment: TEST_VM_SMP (default 1), TEST_VM_MEM (default 2G), TEST_VM_TIMEOUT seconds (default 900).
+# Environment: TEST_VM_SMP (default 2: per-CPU maps and perf events on "other" CPUs need more than one), TEST_VM_MEM (default 2G), TEST_VM_TIMEOUT seconds (default 900).
 # Exit status: the script's, or 124 on timeout, 125 when the guest died before reporting one.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -48,7 +48,7 @@ trap 'exit 130' INT TERM
 
 timeout_s="${TEST_VM_TIMEOUT:-900}"
 # QEMU's own exit status says nothing about the guest: the result comes back through the ctl share.
-qemu-system-x86_64 "${accel[@]}" -smp "${TEST_VM_SMP:-1}" -m "${TEST_VM_MEM:-2G}" \
+qemu-system-x86_64 "${accel[@]}" -smp "${TEST_VM_SMP:-2}" -m "${TEST_VM_MEM:-2G}" \
   -nodefaults -no-user-config -display none -no-reboot -monitor none \
   -serial "file:$ctl/console.log" \
   -kernel "$kdir/vmlinux" -initrd "$kdir/initramfs.cpio" \

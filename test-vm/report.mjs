@@ -67,7 +67,11 @@ for (const kernel of kernels) {
           row.failures.push(`${name} > ${t.fullName}: ${(t.failureMessages?.[0] ?? "").split("\n")[0]}`);
         } else {
           row.skipped++;
-          row.skips.push(`${name} > ${t.fullName.replace(/ \[skipped: .*?\]/g, "")}: ${skipReason(t)}`);
+          const why =
+            file.status === "failed" && !/\[skipped: /.test([...(t.ancestorTitles ?? []), t.title].join(" "))
+              ? "not run: its suite failed first (see the failure above)"
+              : skipReason(t);
+          row.skips.push(`${name} > ${t.fullName.replace(/ \[skipped: .*?\]/g, "")}: ${why}`);
         }
       }
     }
@@ -86,8 +90,8 @@ const lines = [
   ),
 ];
 for (const r of rows) {
-  if (r.skips.length > 0) lines.push("", `Skipped on ${r.kernel}:`, ...r.skips.map((s) => `- ${s}`));
   if (r.failures.length > 0) lines.push("", `Failed on ${r.kernel}:`, ...r.failures.map((s) => `- ${s}`));
+  if (r.skips.length > 0) lines.push("", `Skipped on ${r.kernel}:`, ...r.skips.map((s) => `- ${s}`));
 }
 const total = (key) => rows.reduce((n, r) => n + r[key], 0);
 const summary = `test-vm: ${total("passed")} passed, ${total("failed")} failed, ${total("skipped")} skipped`;

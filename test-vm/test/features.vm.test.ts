@@ -319,8 +319,8 @@ describe(`test VM on ${release()}`, () => {
     attr.writeUInt32LE(pmuType, 0);
     attr.writeUInt32LE(attr.length, 4);
     attr.writeBigUInt64LE(BigInt(koffi.address(func)), 56); // config1: kprobe_func
-    // pid -1, cpu 0 (the guest has one CPU), no group, PERF_FLAG_FD_CLOEXEC
-    const pfd = Number(perfSyscall(SYS_perf_event_open, attr, -1, 0, -1, 8));
+    // this process on any CPU, no group, PERF_FLAG_FD_CLOEXEC
+    const pfd = Number(perfSyscall(SYS_perf_event_open, attr, 0, -1, -1, 8));
     if (pfd < 0) throw new Error(`perf_event_open(kprobe) failed: errno ${koffi.errno()}`);
     track(pfd);
     expect(ioctl(pfd, 0x40042408, prog)).toBe(0); // PERF_EVENT_IOC_SET_BPF
