@@ -191,23 +191,27 @@ export class PerfRingConsumer {
     const offsets = this.offsets;
     const lengths = this.lengths;
     const ends = this.ends;
-    let tail = this.tail;
+    // Integer byte count from `start` instead of a double position: keeps V8 in integer arithmetic.
+    const start = this.tail;
+    const base = start & mask; // & takes the position modulo 2^32, and the size divides 2^32
+    const avail = (head - start) | 0; // ≤ ring size (checked by readHead)
+    let rel = 0;
     let count = 0;
-    while (count < max && tail < head) {
-      const at = tail & mask;
+    while (count < max && rel < avail) {
+      const at = (base + rel) & mask;
       // The 8-byte header never wraps: records are 8-aligned and the size is a multiple of 8.
       const size = u16[(at + SIZE_OFFSET) >>> 1]!;
-      if (size < HDR || size > head - tail || (size & 7) !== 0) this.recordSize(at, head - tail); // throws
+      if (size < HDR || size > avail - rel || (size & 7) !== 0) this.recordSize(at, avail - rel); // throws
       if (u32[at >>> 2] !== SAMPLE || at + size > ringSize) break;
       const rawSize = u32[(at + HDR) >>> 2]!;
       if (rawSize + HDR + 4 > size) this.badRaw(at, rawSize, size);
-      tail += size;
+      rel += size;
       offsets[count] = at + HDR + 4;
       lengths[count] = rawSize;
-      if (trackEnds) ends[count] = tail;
+      if (trackEnds) ends[count] = start + rel;
       count++;
     }
-    this.scanEnd = tail;
+    this.scanEnd = start + rel;
     return count;
   }
 
