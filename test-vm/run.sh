@@ -149,8 +149,12 @@ for k in "${kernels[@]}"; do
   mkdir -p "$rundir"
   echo "test-vm: booting $k ($(cat "$cache/kernels/$k/release"))"
   (
+    # boot.sh kills its QEMU when it gets TERM; pass ours on (a plain subshell would leave it running).
+    bash "$here/boot.sh" "$k" "$guest_script" "$rundir" >"$rundir/boot.log" 2>&1 &
+    boot_pid=$!
+    trap 'kill -TERM "$boot_pid" 2>/dev/null; wait "$boot_pid" 2>/dev/null; exit 143' TERM INT
     rc=0
-    bash "$here/boot.sh" "$k" "$guest_script" "$rundir" >"$rundir/boot.log" 2>&1 || rc=$?
+    wait "$boot_pid" || rc=$?
     echo "$rc" >"$rundir/exit"
     echo "test-vm: $k finished (exit $rc, $(cat "$rundir/seconds" 2>/dev/null || echo '?') s)"
   ) &
