@@ -2,8 +2,14 @@
 # Sets up a fresh machine (Debian, root) for building and testing: apt packages for the BPF test programs
 # (clang, llvm, bpftool, libbpf-dev for bpf_helpers.h: test-time only, never a runtime dependency of the
 # library), iproute2 for network tests, pnpm, the workspace's packages, and the kernel mounts.
+#
+#   bash tools/setup.sh           # enough for the demo and development
+#   bash tools/setup.sh --tests   # also QEMU and the Debian 5.10/6.1/6.12 kernels of test-vm: their BTF is a
+#                                 # fixture of host tests, and `pnpm test:all` boots them
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for_tests=0
+[ "${1:-}" = "--tests" ] && for_tests=1
 
 need_apt=()
 for tool in clang llvm-strip bpftool ip; do command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool"); done
@@ -29,4 +35,8 @@ fi
 # Kernel tests and the demo need these; the test helper mounts them too.
 grep -qs ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf || true
 grep -qs ' /sys/kernel/tracing tracefs ' /proc/mounts || mount -t tracefs tracefs /sys/kernel/tracing || true
+if [ "$for_tests" = 1 ]; then
+  bash test-vm/setup.sh
+  for k in 5.10 6.1 6.12; do bash test-vm/fetch.sh "$k"; done
+fi
 echo "setup: done"
