@@ -39,12 +39,6 @@ mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot ||
   die "mount overlay"
 
-mkdir -p "/newroot$checkout" /newroot/run/test-vm
-# Loose caching of the checkout (smoke test 59 s -> 13 s under TCG): the guest never revalidates, so a file
-# edited on the host during a run may be read with its old size (truncated). run.sh warns when that happened.
-mount -t 9p -o "$p9,cache=loose" checkout "/newroot$checkout" || die "mount checkout"
-mount -t 9p -o "$p9" ctl /newroot/run/test-vm || die "mount ctl"
-
 # Kernel file systems of the guest inside its root (the host's own /proc, /sys... are only 9p files).
 mount -t proc proc /newroot/proc
 mount -t sysfs sysfs /newroot/sys
@@ -58,6 +52,13 @@ mount -t bpf bpf /newroot/sys/fs/bpf 2>/dev/null
 mount -t tracefs tracefs /newroot/sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /newroot/sys/kernel/debug 2>/dev/null
 mount -t securityfs securityfs /newroot/sys/kernel/security 2>/dev/null
+# After the tmpfs mounts above, so that a checkout under /tmp (or /run) is not hidden by them.
+mkdir -p "/newroot$checkout" /newroot/run/test-vm
+# Loose caching of the checkout (smoke test 59 s -> 13 s under TCG): the guest never revalidates, so a file
+# edited on the host during a run may be read with its old size (truncated). run.sh warns when that happened.
+mount -t 9p -o "$p9,cache=loose" checkout "/newroot$checkout" || die "mount checkout"
+mount -t 9p -o "$p9" ctl /newroot/run/test-vm || die "mount ctl"
+
 # cgroup v2 where the host has it (tests may look there), /sys/fs/cgroup by default.
 cg="$(cat /newroot/run/test-vm/cgroup2-path 2>/dev/null)"
 [ -n "$cg" ] || cg=/sys/fs/cgroup
