@@ -31,7 +31,7 @@ const SCAN_CHUNK = 1024;
  * position when they reach it, so a cap only costs a re-read).
  */
 function smallInt(bytes: number): number {
-  return (bytes > 0x4000_0000 ? 0x4000_0000 : bytes) | 0;
+  return Math.min(bytes, 0x4000_0000) | 0;
 }
 const TWO_32 = 0x1_0000_0000;
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
