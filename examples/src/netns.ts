@@ -46,8 +46,8 @@ export function linkExists(dev: string): boolean {
 }
 
 /**
- * Creates the namespace and the veth pair (names unique per process: `ex<pid><n>`), addresses
- * 10.<x>.<y>.1 (host) and .2 (peer), both ends up.
+ * Creates the namespace and the veth pair (names unique per process: `exns<pid><n>`, `exh…`, `exp…`),
+ * addresses 10.<x>.<y>.1 (host) and .2 (peer) in a /24 derived from the pid, both ends up.
  */
 export function createVethLab(prefix = "ex"): VethLab {
   const n = counter++;
@@ -55,7 +55,8 @@ export function createVethLab(prefix = "ex"): VethLab {
   const ns = `${prefix}ns${tag}`;
   const host = `${prefix}h${tag}`.slice(0, 15);
   const peer = `${prefix}p${tag}`.slice(0, 15);
-  const subnet = `10.${200 + (process.pid % 50)}.${n % 250}`;
+  // Distinct per process (tests run in parallel workers): two veths with the same subnet would clash.
+  const subnet = `10.${200 + (process.pid % 50)}.${(Math.floor(process.pid / 50) + n) % 250}`;
   const hostIp = `${subnet}.1`;
   const peerIp = `${subnet}.2`;
   const dispose = () => {
