@@ -40,6 +40,7 @@ for (const kernel of kernels) {
   // Errors outside tests (a failing beforeAll, an import error) are not in vitest's JSON report: take the
   // first line after each "FAIL ... file > suite" header of the console output.
   const suiteErrors = new Map();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colour codes vitest prints
   const out = (read(join(run, "out.log")) ?? "").replace(/\x1b\[[0-9;]*m/g, "");
   for (const m of out.matchAll(/FAIL\s+(?:\|[^|\n]*\|\s+)?(\S+)(?: \[[^\]]*\]| > ([^\n]*))?\n(\S[^\n]*)/g)) {
     if (!suiteErrors.has(m[1])) suiteErrors.set(m[1], `${m[2] ? `${m[2]}: ` : ""}${m[3]}`);
