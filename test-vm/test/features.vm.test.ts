@@ -226,6 +226,30 @@ function funcId(name: string): number {
   return id;
 }
 
+/** Byte offset of `struct name`'s member `member` in a raw BTF blob (a direct member, not a bitfield). */
+function memberOffset(raw: Buffer, name: string, member: string): number {
+  const hdrLen = raw.readUInt32LE(4);
+  const typeStart = hdrLen + raw.readUInt32LE(8);
+  const typeEnd = typeStart + raw.readUInt32LE(12);
+  const strStart = hdrLen + raw.readUInt32LE(16);
+  const str = (off: number) => raw.toString("latin1", strStart + off, raw.indexOf(0, strStart + off));
+  for (let p = typeStart; p < typeEnd; ) {
+    const info = raw.readUInt32LE(p + 4);
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    if (kind === 4 && str(raw.readUInt32LE(p)) === name) {
+      for (let i = 0; i < vlen; i++) {
+        const m = p + 12 + i * 12;
+        if (str(raw.readUInt32LE(m)) !== member) continue;
+        const bits = raw.readUInt32LE(m + 8) & (info >>> 31 ? 0xffffff : 0xffffffff);
+        return bits / 8;
+      }
+    }
+    p += 12 + extraBytes(kind, vlen);
+  }
+  throw new Error(`no ${name}.${member} in this BTF`);
+}
+
 // Measured on Debian's builds: BTF kinds present in each kernel's vmlinux BTF.
 const EXPECTED_KINDS: Record<string, Record<string, boolean>> = {
   "5.10": { VAR: false, DATASEC: false, FLOAT: false, DECL_TAG: false, TYPE_TAG: false, ENUM64: false },
@@ -253,6 +277,54 @@ describe(`test VM on ${release()}`, () => {
     process.stdout.write(
       `[test-vm] ${release()} BTF kinds: ${JSON.stringify(Object.fromEntries(btf.kinds))}\n`,
     );
+  });
+
+  it("the kernel's BTF gives its real task_struct.pid offset (a CO-RE oracle), different in each kernel", () => {
+    // Offsets from the three cached BTF fixtures (the ones fetched so far)...
+    const offsets: Record<string, number> = {};
+    for (const k of Object.keys(EXPECTED_KINDS)) {
+      try {
+        offsets[k] = memberOffset(
+          readFileSync(join(cacheDir, "kernels", k, "vmlinux.btf")),
+          "task_struct",
+          "pid",
+        );
+      } catch {}
+    }
+    process.stdout.write(`[test-vm] task_struct.pid offset by kernel: ${JSON.stringify(offsets)}\n`);
+    const off = memberOffset(liveBtf, "task_struct", "pid");
+    expect(offsets[series]).toBe(off);
+    // ...and this kernel reads our pid at its own offset: fentry on bpf_fentry_test1, fired by our test run,
+    // so the current task is this process's main thread.
+    const map = counterMap();
+    const prog = loadProgram(
+      BPF_PROG_TYPE_TRACING,
+      BPF_TRACE_FENTRY,
+      funcId("bpf_fentry_test1"),
+      Buffer.concat([
+        insn(0x85, 0, 0, 0, 35), // call bpf_get_current_task
+        insn(0xbf, 3, 0, 0, 0), // r3 = r0
+        insn(0x07, 3, 0, 0, off), // r3 += offsetof(struct task_struct, pid)
+        insn(0xbf, 1, 10, 0, 0), // r1 = r10
+        insn(0x07, 1, 0, 0, -8), // r1 += -8
+        insn(0xb7, 2, 0, 0, 4), // r2 = 4
+        insn(0x85, 0, 0, 0, 113), // call bpf_probe_read_kernel
+        insn(0x18, 1, 1, 0, map), // r1 = map
+        insn(0, 0, 0, 0, 0),
+        insn(0x62, 10, 0, -12, 0), // *(u32 *)(r10 - 12) = 0
+        insn(0xbf, 2, 10, 0, 0), // r2 = r10
+        insn(0x07, 2, 0, 0, -12), // r2 += -12
+        insn(0x85, 0, 0, 0, 1), // call bpf_map_lookup_elem
+        insn(0x15, 0, 0, 2, 0), // if r0 == 0 goto +2
+        insn(0x61, 1, 10, -8, 0), // r1 = *(u32 *)(r10 - 8)
+        insn(0x7b, 0, 1, 0, 0), // *(u64 *)(r0 + 0) = r1
+        insn(0xb7, 0, 0, 0, 0), // r0 = 0
+        insn(0x95, 0, 0, 0, 0), // exit
+      ]),
+    );
+    attachTracing(prog);
+    testRun(prog);
+    expect(readCounter(map)).toBe(BigInt(process.pid));
   });
 
   it("fentry fires (refused on the host)", () => {
