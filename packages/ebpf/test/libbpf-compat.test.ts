@@ -33,11 +33,7 @@ function libbpfPrograms(path: string): string[] | undefined {
  * Known gaps, by object file: libbpf loads them and we do not yet. The test asserts they still fail, so
  * fixing one makes the test fail until the entry is removed.
  */
-const KNOWN_GAPS: Record<string, RegExp> = {
-  // kfunc externs: libbpf rewrites extern FUNC linkage and the FUNCs of the .ksyms DATASEC before
-  // BPF_BTF_LOAD; our object-BTF fixup does not yet.
-  "reloc_extern.bpf.o": /Invalid func linkage/,
-};
+const KNOWN_GAPS: Record<string, RegExp> = {};
 
 /** Loads every autoload program of `path` through the façade; returns their (kernel-truncated) names. */
 function ourPrograms(path: string): string[] {

@@ -6,6 +6,7 @@ import { type Btf, BtfBuilder, BtfKind, btfFeaturesOfKernel, parseBtf, sanitizeB
 import type { BpfObjectSpec } from "@ebpf/elf";
 import { type Fd, kernelSyscalls, kernelVersion, LoadError, type Syscalls } from "@ebpf/sys";
 import { AttachError } from "./errors.js";
+import { fixupExternTypes, hasExterns } from "./object-btf-externs.js";
 
 const BTF_MAGIC = 0xeb9f;
 const HDR_LEN = 24;
@@ -90,7 +91,16 @@ export function withStringsOf(original: Btf, types: Btf): Uint8Array {
 export function loadObjectBtf(spec: BpfObjectSpec, sys: Syscalls = kernelSyscalls): Fd {
   let bytes = fixupObjectBtf(spec);
   const k = kernelVersion();
-  const parsed = parseBtf(bytes);
+  let parsed = parseBtf(bytes);
+  if (hasExterns(parsed)) {
+    const b = new BtfBuilder(
+      { littleEndian: parsed.littleEndian },
+      { strings: parsed.stringBytes(), hdrLen: parsed.data.hdrLen },
+    );
+    for (const t of fixupExternTypes(parsed, spec)) b.add(t);
+    bytes = b.marshal();
+    parsed = parseBtf(bytes);
+  }
   const sanitized = sanitizeBtf(parsed, btfFeaturesOfKernel(k.major, k.minor));
   if (sanitized !== parsed) bytes = withStringsOf(parsed, sanitized);
   try {
