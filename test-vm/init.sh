@@ -73,6 +73,9 @@ kdir="$(cat /newroot/run/test-vm/kernel-dir 2>/dev/null)"
 if [ -n "$kdir" ] && [ -d "/newroot$kdir/lib/modules/$release" ]; then
   mkdir -p "/newroot/lib/modules/$release"
   mount --bind "/newroot$kdir/lib/modules/$release" "/newroot/lib/modules/$release"
+  # Debian kernels have no /proc/config.gz: loaders (libbpf too) read /boot/config-<release>, as installed.
+  mkdir -p /newroot/boot
+  cp "/newroot$kdir/boot/config-$release" "/newroot$kdir/boot/System.map-$release" /newroot/boot/ 2>/dev/null
 fi
 cat >/sbin/modprobe-chroot <<'EOF'
 #!/bin/busybox sh
