@@ -57,10 +57,16 @@ const kernelConfig = (() => {
   let config: Map<string, string> | undefined;
   return (name: string): string | undefined => {
     if (name === "LINUX_KERNEL_VERSION") {
-      const [a, b, c] = release().split(/[.-]/).map(Number);
+      // libbpf reads "%d.%d.%d" from the release: "6.12.117+deb12-amd64" is 6.12.117.
+      const [, a, b, c] = (/^(\d+)\.(\d+)\.(\d+)/.exec(release()) ?? []).map(Number);
       return String((a << 16) + (b << 8) + Math.min(c, 255));
     }
-    config ??= parseKernelConfig(gunzipSync(readFileSync("/proc/config.gz")).toString("utf8"));
+    // Debian kernels have no /proc/config.gz, only /boot/config-<release>.
+    config ??= parseKernelConfig(
+      existsSync("/proc/config.gz")
+        ? gunzipSync(readFileSync("/proc/config.gz")).toString("utf8")
+        : readFileSync(`/boot/config-${release()}`, "utf8"),
+    );
     return config.get(name);
   };
 })();
