@@ -65,10 +65,6 @@ function internalMapName(objectName: string, section: string): string {
   return `${prefix}${section}`.slice(0, 15);
 }
 
-function copyFdsOf(map: AnyMap): number {
-  return map.fd;
-}
-
 /**
  * A BPF object loaded from an ELF file: its maps exist in the kernel, its programs are relocated and
  * wait for `load()`.
@@ -141,6 +137,8 @@ export class Ebpf implements Disposable {
     });
 
     const target = step("reading the target BTF", () => this.#targetBtf(options));
+    // Skipped programs are not relocated either: a program that cannot be relocated must not fail the rest.
+    const skip = new Set(options.skipPrograms ?? []);
     const relocated: RelocatedObject = step("relocating", () =>
       relocateObject(spec, {
         localBtf: this.btf ? fromBtf(this.btf) : undefined,
@@ -151,13 +149,13 @@ export class Ebpf implements Disposable {
         target: target ? fromBtf(target) : undefined,
         mapValue: (n) => (this.#maps.get(n) ?? this.#dataMaps.get(n)?.map)?.fd,
         ksym: (ext) => (target ? resolveKsym(ext, target) : undefined),
+        programs: spec.programs.map((p) => p.name).filter((n) => !skip.has(n)),
       }),
     );
     this.globals = new GlobalVariables(spec.dataSections, this.btf, (section) =>
       this.#sectionMemory(section),
     );
 
-    const skip = new Set(options.skipPrograms ?? []);
     for (const p of spec.programs) {
       const r = relocated.programs.find((x) => x.name === p.name);
       if (!r) continue;
@@ -180,7 +178,6 @@ export class Ebpf implements Disposable {
         program: undefined,
         onLoad: () => this.#fillProgramArrays(),
       });
-      void skip;
     }
   }
 
@@ -313,7 +310,7 @@ export class Ebpf implements Disposable {
     let inner: AnyMap | undefined;
     try {
       if (m.innerMap) inner = createMap(this.#toMapSpec(m.innerMap, {}, false));
-      const innerMapFd = inner ? copyFdsOf(inner) : undefined;
+      const innerMapFd = inner?.fd;
       let map: AnyMap;
       try {
         map = createMap(this.#toMapSpec(m, options, true), { innerMapFd });

@@ -33,3 +33,11 @@ describeKernel("Ebpf.loadFile", () => {
     expect(() => bpf.map("nope")).toThrow(/it has: counts/);
   });
 });
+
+describeKernel("Ebpf load options", () => {
+  it("skipPrograms leaves a program out of the object", () => {
+    using bpf = Ebpf.loadFile(objectPath("minimal"), { skipPrograms: ["xdp_count"] });
+    expect(bpf.programs()).toEqual([]);
+    expect(() => bpf.program("xdp_count", Program)).toThrow(NotFoundError);
+  });
+});
