@@ -236,6 +236,8 @@ export const DEFINES = {
     F_DUPFD_CLOEXEC: 1030,
     UTSNAME_FIELD_LEN: 65,
     SC_PAGESIZE: 30,
+    // asm-generic/resource.h (x86-64 and arm64); RLIM_INFINITY is ~0UL.
+    RLIMIT_MEMLOCK: 8,
   },
 };
 

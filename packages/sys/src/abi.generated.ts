@@ -1074,6 +1074,7 @@ export const LinuxDefines = {
   F_DUPFD_CLOEXEC: 1030,
   UTSNAME_FIELD_LEN: 65,
   SC_PAGESIZE: 30,
+  RLIMIT_MEMLOCK: 8,
 } as const;
 
 /** Syscall numbers by `process.arch` (not in BTF). */

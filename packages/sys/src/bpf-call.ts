@@ -6,9 +6,11 @@
 import type { FieldLayout, StructLayout } from "./abi.generated.js";
 import { BpfAttr, BpfCmd } from "./abi.generated.js";
 import { put, Scratch } from "./attr.js";
+import { Errno } from "./errno.js";
 import { InvalidArgumentError, SyscallError } from "./errors.js";
 import { Fd } from "./fd.js";
 import { addressOf, errno, libc } from "./libc.js";
+import { retryAfterMemlockRaise } from "./memlock.js";
 
 const cmdNames = new Map<number, string>(Object.entries(BpfCmd).map(([k, v]) => [v, `BPF_${k}`]));
 
@@ -45,11 +47,17 @@ export function fillAttr(layout: StructLayout, values: AttrValues): Scratch {
   return s;
 }
 
-/** Calls bpf(cmd, attr, size): the result, or -errno. Never throws. */
+/**
+ * Calls bpf(cmd, attr, size): the result, or -errno. Never throws. An EPERM from a command that kernels
+ * before 5.11 charge to RLIMIT_MEMLOCK raises that limit (as libbpf does) and retries once.
+ */
 export function bpfRaw(cmd: number, attrAddress: number, size: number): number {
   const l = libc();
   const r = l.syscall3(l.nr.bpf, cmd, attrAddress, size);
-  return r < 0 ? -errno() : r;
+  if (r >= 0) return r;
+  const e = errno();
+  if (e === Errno.EPERM && retryAfterMemlockRaise(cmd)) return bpfRaw(cmd, attrAddress, size);
+  return -e;
 }
 
 /** bpf() on the shared attr with `layout.byteSize`; throws {@link SyscallError}, returns the result. */

@@ -152,7 +152,7 @@ export function hintFor(syscall: string, command: string | undefined, errno: num
     if (!hasBpf)
       return "this process lacks CAP_BPF (or CAP_SYS_ADMIN): run as root or grant CAP_BPF (+ CAP_PERFMON for tracing, CAP_NET_ADMIN for networking programs)";
     if (syscall === "bpf" && kernelBefore511())
-      return "kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK: raise it (ulimit -l unlimited, or setrlimit)";
+      return "kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK, and this process could not raise it (needs CAP_SYS_RESOURCE): run under `ulimit -l unlimited`, or the load is refused for another reason (lockdown, LSM)";
     if (syscall === "perf_event_open")
       return "needs CAP_PERFMON (or CAP_SYS_ADMIN), or a lower /proc/sys/kernel/perf_event_paranoid";
     if (command === "BPF_PROG_LOAD")

@@ -43,6 +43,7 @@ export {
 export { type FaultInjector, setFaultInjector } from "./libc.js";
 export * from "./link.js";
 export * from "./map.js";
+export { type MemlockLimit, memlockLimit, raiseMemlockLimit } from "./memlock.js";
 export { Mapping, type MmapOptions, mmap, pageSize } from "./mmap.js";
 export {
   decodeAttrs,

@@ -29,6 +29,9 @@ export interface Libc {
   write: (fd: number, buf: number, len: number) => number;
   uname: (buf: number) => number;
   sysconf: (name: number) => number;
+  /** getrlimit/setrlimit(resource, struct rlimit *): two u64s, cur then max. */
+  getrlimit: (resource: number, rlim: number) => number;
+  setrlimit: (resource: number, rlim: number) => number;
   socket: (domain: number, type: number, protocol: number) => number;
   bind: (fd: number, addr: number, len: number) => number;
   setsockopt: (fd: number, level: number, name: number, value: number, len: number) => number;
@@ -134,6 +137,8 @@ function loadLibc(): Libc {
     write: f("write", "long", ["int", "uintptr_t", "size_t"]) as Libc["write"],
     uname: f("uname", "int", ["uintptr_t"]) as Libc["uname"],
     sysconf: f("sysconf", "long", ["int"]) as Libc["sysconf"],
+    getrlimit: f("getrlimit", "int", ["int", "uintptr_t"]) as Libc["getrlimit"],
+    setrlimit: f("setrlimit", "int", ["int", "uintptr_t"]) as Libc["setrlimit"],
     socket: f("socket", "int", ["int", "int", "int"]) as Libc["socket"],
     bind: f("bind", "int", ["int", "uintptr_t", "uint32_t"]) as Libc["bind"],
     setsockopt: f("setsockopt", "int", ["int", "int", "int", "uintptr_t", "uint32_t"]) as Libc["setsockopt"],

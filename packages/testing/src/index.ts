@@ -211,3 +211,27 @@ export function needsTool(tool: string): Requirement {
     }
   };
 }
+
+/** The running kernel's `major.minor`, read from `/proc/sys/kernel/osrelease` (independently of @ebpf/sys). */
+export function kernelRelease(): { major: number; minor: number; release: string } {
+  const release = readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
+  const [major = 0, minor = 0] = release.split(/[.-]/).map(Number);
+  return { major, minor, release };
+}
+
+/**
+ * True when the running kernel is at least `version` (`"6.6"`). For features that older kernels lack, a
+ * test asserts the behaviour when this is true and the library's typed "not supported" error otherwise,
+ * so that it runs (and can fail) on every kernel of test-vm instead of skipping.
+ *
+ * @example
+ * ```ts
+ * if (kernelAtLeast("6.6")) expect(link.order).toEqual([a, b]);
+ * else expect(() => attach()).toThrow(expect.objectContaining({ code: "ERR_EBPF_NOT_SUPPORTED" }));
+ * ```
+ */
+export function kernelAtLeast(version: string): boolean {
+  const [wantMajor = 0, wantMinor = 0] = version.split(".").map(Number);
+  const { major, minor } = kernelRelease();
+  return major > wantMajor || (major === wantMajor && minor >= wantMinor);
+}
