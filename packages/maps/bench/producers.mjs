@@ -1,6 +1,6 @@
 /**
  * Hand-assembled XDP programs that feed event maps from BPF_PROG_TEST_RUN: each run emits one 16-byte
- * record `{ u64 seq; u64 cookie }`, where `seq` comes from an atomic counter in a one-element array, so
+ * record `{ u64 seq; u64 cookie }`, where `seq` comes from a counter in a one-element array, so
  * `repeat: n` produces the sequence 0..n-1. Assembled with @ebpf/relocate's builders and loaded with
  * @ebpf/sys, so these tests depend on no ELF loader. Shared by the kernel tests and the benchmark
  * (plain JS so the benchmark runs on the built packages).
@@ -9,15 +9,14 @@
 import { BtfBuilder, FuncLinkage, IntEncoding } from "@ebpf/btf";
 import {
   AluOp,
-  AtomicOp,
   alu64Imm,
-  atomic,
   Class,
   callHelper,
   encodeInstructions,
   exit,
   JmpOp,
   ldImm64,
+  ldx,
   mov64Imm,
   mov64Reg,
   PseudoLd,
@@ -59,10 +58,13 @@ export function loadProducer(kind, eventsFd, counterFd) {
           mov64Imm(5, 16),
           callHelper(BpfFuncId.perf_event_output),
         ];
+  // seq = counter++ as a plain load/add/store: BPF_PROG_TEST_RUN runs the repeats one after another on
+  // one CPU, and atomic fetch-and-add (BPF_ADD | BPF_FETCH) is 5.12+ (5.10 rejects it with EINVAL).
   const afterLookup = [
-    mov64Imm(1, 1),
-    atomic(Size.DW, AtomicOp.ADD | AtomicOp.FETCH, 0, 1, 0),
+    ldx(Size.DW, 1, 0, 0),
     stx(Size.DW, 10, 1, -24),
+    alu64Imm(AluOp.ADD, 1, 1),
+    stx(Size.DW, 0, 1, 0),
     ldImm64(1, COOKIE),
     stx(Size.DW, 10, 1, -16),
     ...tail,

@@ -1,7 +1,18 @@
-import { describeKernel, fdIsOpen } from "@ebpf/testing";
+import { describeKernel, fdIsOpen, kernelAtLeast } from "@ebpf/testing";
 import { afterAll, expect, it } from "vitest";
 import { COOKIE, loadProducer, loadUserRingDrainer, produce } from "../../bench/producers.mjs";
-import { ArrayMap, codecs, MapClosedError, PerfEventArray, RingBuf, UserRingBuf } from "../harness.js";
+import {
+  ArrayMap,
+  codecs,
+  expectNotSupported,
+  MapClosedError,
+  PerfEventArray,
+  RingBuf,
+  UserRingBuf,
+} from "../harness.js";
+
+/** BPF_MAP_TYPE_USER_RINGBUF and bpf_user_ringbuf_drain landed in Linux 6.1. */
+const USER_RINGBUF = "6.1";
 
 const cleanup: { close(): void }[] = [];
 afterAll(() => {
@@ -141,6 +152,10 @@ describeKernel("event streams on the real kernel", () => {
   });
 
   it("user ring buffer: records written here are drained by a BPF program (bpf_user_ringbuf_drain)", () => {
+    if (!kernelAtLeast(USER_RINGBUF)) {
+      expectNotSupported(() => UserRingBuf.create({ maxEntries: 1 << 14 }), USER_RINGBUF);
+      return;
+    }
     const urb = UserRingBuf.create({ maxEntries: 1 << 14 });
     cleanup.push(urb);
     const result = ArrayMap.create({ valueSize: 8, maxEntries: 1 }, { valueCodec: codecs.u64 });
@@ -159,6 +174,11 @@ describeKernel("event streams on the real kernel", () => {
   });
 
   it("user ring buffer: the writer maps the producer side and reports free space", () => {
+    if (!kernelAtLeast(USER_RINGBUF)) {
+      const err = expectNotSupported(() => UserRingBuf.create({ maxEntries: 1 << 14 }), USER_RINGBUF);
+      expect(err.feature).toBe("map type user_ringbuf");
+      return;
+    }
     const urb = UserRingBuf.create({ maxEntries: 1 << 14 });
     cleanup.push(urb);
     const w = urb.writer();
