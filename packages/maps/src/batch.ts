@@ -3,8 +3,10 @@
  * array and one value array. Per-CPU maps use the same layout as single-element calls, one
  * `possibleCpus * round_up(value_size, 8)` block per element.
  */
+import { Errno, NotSupportedError, SyscallError } from "@ebpf/sys";
 import type { Codec } from "./codec.js";
 import type { MapCore } from "./core.js";
+import { type MapTypeName, mapTypeName } from "./spec.js";
 
 /** Options of batch lookups. */
 export interface BatchLookupOptions {
@@ -20,9 +22,62 @@ export interface BatchWriteOptions {
   elemFlags?: number;
 }
 
+type BatchCommand =
+  | "BPF_MAP_LOOKUP_BATCH"
+  | "BPF_MAP_LOOKUP_AND_DELETE_BATCH"
+  | "BPF_MAP_UPDATE_BATCH"
+  | "BPF_MAP_DELETE_BATCH";
+
+/**
+ * The first mainline kernel with each batch command per map type. The batch API (5.6) came with the hash
+ * maps and lookup/update for arrays; per-CPU arrays got lookup/update in 5.13. Arrays cannot delete, so they
+ * never have the delete commands. Types not listed have no known version.
+ */
+const batchMinKernel: Partial<Record<MapTypeName, Partial<Record<BatchCommand, string>>>> = (() => {
+  const all = (v: string) => ({
+    BPF_MAP_LOOKUP_BATCH: v,
+    BPF_MAP_LOOKUP_AND_DELETE_BATCH: v,
+    BPF_MAP_UPDATE_BATCH: v,
+    BPF_MAP_DELETE_BATCH: v,
+  });
+  const lookupUpdate = (v: string) => ({ BPF_MAP_LOOKUP_BATCH: v, BPF_MAP_UPDATE_BATCH: v });
+  return {
+    hash: all("5.6"),
+    percpu_hash: all("5.6"),
+    lru_hash: all("5.6"),
+    lru_percpu_hash: all("5.6"),
+    array: lookupUpdate("5.6"),
+    percpu_array: lookupUpdate("5.13"),
+  };
+})();
+
+/**
+ * Runs one batch syscall, turning the kernel's "no such operation for this map type" (ENOTSUPP, or
+ * EOPNOTSUPP) into {@link NotSupportedError}, as cilium/ebpf does: batch commands arrived per map type
+ * over several releases, so a kernel can have the batch API yet not for this map.
+ */
+function batchCall<T>(core: MapCore, command: BatchCommand, call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    if (e instanceof SyscallError && (e.errno === Errno.ENOTSUPP || e.errno === Errno.EOPNOTSUPP)) {
+      const type = mapTypeName(core.info.type);
+      throw new NotSupportedError({
+        feature: `${command} on ${type} maps`,
+        minKernel: batchMinKernel[type as MapTypeName]?.[command],
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
+
 function dv(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+const lookupCommand = (andDelete: boolean): BatchCommand =>
+  andDelete ? "BPF_MAP_LOOKUP_AND_DELETE_BATCH" : "BPF_MAP_LOOKUP_BATCH";
 
 /** Reads every element with `BPF_MAP_LOOKUP_BATCH` (or LOOKUP_AND_DELETE), decoding each. */
 export function lookupBatch<K, V>(
@@ -46,15 +101,17 @@ export function lookupBatch<K, V>(
   const outBatch = new Uint8Array(tokenSize);
   let first = true;
   for (;;) {
-    const r = core.kernel.lookupBatch(
-      core.fd("batch lookup"),
-      andDelete,
-      first ? null : inBatch,
-      outBatch,
-      keys,
-      values,
-      chunk,
-      options.elemFlags ?? 0,
+    const r = batchCall(core, lookupCommand(andDelete), () =>
+      core.kernel.lookupBatch(
+        core.fd("batch lookup"),
+        andDelete,
+        first ? null : inBatch,
+        outBatch,
+        keys,
+        values,
+        chunk,
+        options.elemFlags ?? 0,
+      ),
     );
     first = false;
     for (let i = 0; i < r.count; i++) {
@@ -90,15 +147,17 @@ export function lookupBatchRaw(
       v.set(values.subarray(0, count * valueSize));
       values = v;
     }
-    const r = core.kernel.lookupBatch(
-      core.fd("batch lookup"),
-      andDelete,
-      first ? null : inBatch,
-      outBatch,
-      keys.subarray(count * keySize, (count + chunk) * keySize),
-      values.subarray(count * valueSize, (count + chunk) * valueSize),
-      chunk,
-      options.elemFlags ?? 0,
+    const r = batchCall(core, lookupCommand(andDelete), () =>
+      core.kernel.lookupBatch(
+        core.fd("batch lookup"),
+        andDelete,
+        first ? null : inBatch,
+        outBatch,
+        keys.subarray(count * keySize, (count + chunk) * keySize),
+        values.subarray(count * valueSize, (count + chunk) * valueSize),
+        chunk,
+        options.elemFlags ?? 0,
+      ),
     );
     first = false;
     count += r.count;
@@ -130,7 +189,9 @@ export function updateBatch<K, V>(
     keyCodec.encode(entry[0], kv, i * ks);
     valueCodec.encode(entry[1], vv, i * vs);
   }
-  return core.kernel.updateBatch(core.fd("batch update"), keys, values, n, options.elemFlags ?? 0);
+  return batchCall(core, "BPF_MAP_UPDATE_BATCH", () =>
+    core.kernel.updateBatch(core.fd("batch update"), keys, values, n, options.elemFlags ?? 0),
+  );
 }
 
 /** Deletes `keys` with one `BPF_MAP_DELETE_BATCH`. Returns the number deleted. */
@@ -146,5 +207,7 @@ export function deleteBatch<K>(
   const bytes = new Uint8Array(n * keyCodec.size);
   const view = dv(bytes);
   for (let i = 0; i < n; i++) keyCodec.encode(list[i]!, view, i * keyCodec.size);
-  return core.kernel.deleteBatch(core.fd("batch delete"), bytes, n, options.elemFlags ?? 0);
+  return batchCall(core, "BPF_MAP_DELETE_BATCH", () =>
+    core.kernel.deleteBatch(core.fd("batch delete"), bytes, n, options.elemFlags ?? 0),
+  );
 }

@@ -264,7 +264,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     }
   }
 
-  /** Every `[key, value]` read with `BPF_MAP_LOOKUP_BATCH`, many elements per syscall. */
+  /**
+   * Every `[key, value]` read with `BPF_MAP_LOOKUP_BATCH`, many elements per syscall.
+   *
+   * @throws `NotSupportedError` when the kernel has no batch commands for this map type (e.g. per-CPU
+   * arrays before Linux 5.13); {@link entries} works on every kernel.
+   */
   batchLookup(options?: BatchLookupOptions): [K, V][] {
     return lookupBatch(this.core, this.keyCodec, this.valueCodec, false, options);
   }
@@ -274,17 +279,29 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     return lookupBatchRaw(this.core, this.valueBufferSize, false, options);
   }
 
-  /** Reads and removes every element with `BPF_MAP_LOOKUP_AND_DELETE_BATCH`. */
+  /**
+   * Reads and removes every element with `BPF_MAP_LOOKUP_AND_DELETE_BATCH`.
+   *
+   * @throws `NotSupportedError` when the map type has no such command (arrays never do).
+   */
   batchLookupAndDelete(options?: BatchLookupOptions): [K, V][] {
     return lookupBatch(this.core, this.keyCodec, this.valueCodec, true, options);
   }
 
-  /** Writes many entries with one `BPF_MAP_UPDATE_BATCH`; returns how many were written. */
+  /**
+   * Writes many entries with one `BPF_MAP_UPDATE_BATCH`; returns how many were written.
+   *
+   * @throws `NotSupportedError` when the kernel has no batch update for this map type.
+   */
   batchUpdate(entries: Iterable<readonly [K, V]>, options?: BatchWriteOptions): number {
     return updateBatch(this.core, this.keyCodec, this.valueCodec, entries, options);
   }
 
-  /** Deletes many keys with one `BPF_MAP_DELETE_BATCH`; returns how many were deleted. */
+  /**
+   * Deletes many keys with one `BPF_MAP_DELETE_BATCH`; returns how many were deleted.
+   *
+   * @throws `NotSupportedError` when the map type has no such command (arrays never do).
+   */
   batchDelete(keys: Iterable<K>, options?: BatchWriteOptions): number {
     return deleteBatch(this.core, this.keyCodec, keys, options);
   }

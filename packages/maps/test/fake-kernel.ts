@@ -40,6 +40,8 @@ export class FakeKernel implements MapKernel {
   readonly unmapped: ArrayBuffer[] = [];
   /** Types `createMap` refuses with EINVAL, to simulate an old kernel. */
   readonly unsupported = new Set<number>();
+  /** Types whose batch commands fail with ENOTSUPP, like per-CPU arrays before 5.13. */
+  readonly batchUnsupported = new Set<number>();
   private nextFd = 100;
   private nextId = 1;
   cpus = 4;
@@ -57,6 +59,10 @@ export class FakeKernel implements MapKernel {
   }
   private perCpu(type: number): boolean {
     return [BpfMapType.PERCPU_HASH, BpfMapType.PERCPU_ARRAY, BpfMapType.LRU_PERCPU_HASH].includes(type as 5);
+  }
+
+  private batchable(m: FakeMap, cmd: number): void {
+    if (this.batchUnsupported.has(m.req.type)) fail(cmd, Errno.ENOTSUPP);
   }
 
   createMap(req: MapCreateRequest): number {
@@ -208,6 +214,7 @@ export class FakeKernel implements MapKernel {
   ): BatchLookupResult {
     this.calls++;
     const m = this.get(fd, BpfCmd.MAP_LOOKUP_BATCH);
+    this.batchable(m, BpfCmd.MAP_LOOKUP_BATCH);
     const start = inBatch ? new DataView(inBatch.buffer, inBatch.byteOffset).getUint32(0, true) : 0;
     const ks = m.req.keySize;
     const vs = m.valueBytes;
@@ -237,6 +244,7 @@ export class FakeKernel implements MapKernel {
   updateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number, elemFlags: number): number {
     this.calls++;
     const m = this.get(fd, BpfCmd.MAP_UPDATE_BATCH);
+    this.batchable(m, BpfCmd.MAP_UPDATE_BATCH);
     const ks = m.req.keySize;
     const vs = m.valueBytes;
     for (let i = 0; i < count; i++) {
@@ -254,6 +262,7 @@ export class FakeKernel implements MapKernel {
   deleteBatch(fd: number, keys: Uint8Array, count: number): number {
     this.calls++;
     const m = this.get(fd, BpfCmd.MAP_DELETE_BATCH);
+    this.batchable(m, BpfCmd.MAP_DELETE_BATCH);
     const ks = m.req.keySize;
     for (let i = 0; i < count; i++) {
       if (!m.hash.delete(hex(keys.subarray(i * ks, (i + 1) * ks))))

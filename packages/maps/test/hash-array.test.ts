@@ -1,3 +1,4 @@
+import { BpfMapType } from "@ebpf/sys";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { setMapKernel } from "../src/kernel.js";
 import { FakeKernel } from "./fake-kernel.js";
@@ -180,6 +181,46 @@ describe("per-CPU values", () => {
       [1, [5n, 6n]],
       [2, [0n, 0n]],
     ]);
+  });
+});
+
+describe("batch commands the kernel lacks for a map type", () => {
+  it("give NotSupportedError naming the command, map type and first kernel; entries() still works", async () => {
+    const { NotSupportedError } = await import("./harness.js");
+    k.cpus = 2;
+    k.batchUnsupported.add(BpfMapType.PERCPU_ARRAY);
+    using m = PerCpuArray.create({ keySize: 4, valueSize: 8, maxEntries: 2 }, { valueCodec: codecs.u64 });
+    m.set(1, [5n, 6n]);
+    const cases: [() => unknown, string, string | undefined][] = [
+      [() => m.batchLookup(), "BPF_MAP_LOOKUP_BATCH", "5.13"],
+      [() => m.batchLookupRaw(), "BPF_MAP_LOOKUP_BATCH", "5.13"],
+      [() => m.batchUpdate([[0, [1n, 2n]]]), "BPF_MAP_UPDATE_BATCH", "5.13"],
+      [() => m.batchDelete([0]), "BPF_MAP_DELETE_BATCH", undefined], // arrays never delete
+    ];
+    for (const [call, command, minKernel] of cases) {
+      let err: unknown;
+      try {
+        call();
+      } catch (e) {
+        err = e;
+      }
+      expect(err, command).toBeInstanceOf(NotSupportedError);
+      expect(err, command).toMatchObject({
+        code: "ERR_EBPF_NOT_SUPPORTED",
+        feature: `${command} on percpu_array maps`,
+        minKernel,
+        cause: expect.objectContaining({ errnoName: "ENOTSUPP" }),
+      });
+    }
+    expect([...m.entries()]).toEqual([
+      [0, [0n, 0n]],
+      [1, [5n, 6n]],
+    ]);
+  });
+
+  it("other batch errors stay syscall errors", () => {
+    using m = HashMap.create(spec, { keyCodec: codecs.u32, valueCodec: codecs.u64 });
+    expect(() => m.batchDelete([7])).toThrow(expect.objectContaining({ code: "ERR_EBPF_SYSCALL" }));
   });
 });
 
