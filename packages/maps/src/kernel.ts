@@ -86,6 +86,11 @@ export interface PerfOutputOptions {
 /** The kernel as `@ebpf/maps` sees it. */
 export interface MapKernel {
   createMap(request: MapCreateRequest): number;
+  /**
+   * Whether maps of `type` can be created, for types a plain request cannot probe (local storage needs
+   * BTF, map-in-map an inner map); undefined when that cannot be told. Optional: fakes may leave it out.
+   */
+  probeMapType?(type: number): boolean | undefined;
   elementPort(fd: number, keySize: number, valueSize: number): ElementPort;
   lookupBatch(
     fd: number,

@@ -45,12 +45,19 @@ function probeRequest(type: number, pageSize: number): MapCreateRequest | undefi
   }
 }
 
-/** True when the kernel can create maps of `type` (cached), or undefined when it cannot be probed alone. */
+/**
+ * True when the kernel can create maps of `type` (cached), or undefined when it cannot be probed (struct_ops
+ * needs a kernel struct type). Local storage and map-in-map types are probed with the BTF / inner map they need.
+ */
 export function probeMapType(type: number, kernel: MapKernel = mapKernel()): boolean | undefined {
   const cached = probeCache.get(type);
   if (cached !== undefined) return cached;
   const req = probeRequest(type, kernel.pageSize());
-  if (!req) return undefined;
+  if (!req) {
+    const full = kernel.probeMapType?.(type);
+    if (full !== undefined) probeCache.set(type, full);
+    return full;
+  }
   let ok = false;
   try {
     kernel.close(kernel.createMap(req));

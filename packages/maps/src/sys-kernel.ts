@@ -9,6 +9,7 @@ import {
   BpfFlags,
   Fd,
   getFdById,
+  haveMapType,
   LinuxDefines,
   MapElemOps,
   mapCreate,
@@ -73,6 +74,13 @@ export function createSysMapKernel(): MapKernel {
         btfVmlinuxValueTypeId: req.btfVmlinuxValueTypeId,
       });
       return fd.release();
+    },
+    probeMapType(type) {
+      try {
+        return haveMapType(type); // builds the BTF / inner map the type needs
+      } catch {
+        return undefined; // no probe for the type (struct_ops), or not privileged enough to ask
+      }
     },
     // MapElemOps already has the ElementPort shape: hand it out directly (no extra call layer).
     elementPort: (fd, keySize, valueSize) => new MapElemOps(borrow(fd, "map"), keySize, valueSize),

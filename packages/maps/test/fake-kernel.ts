@@ -61,6 +61,12 @@ export class FakeKernel implements MapKernel {
     return [BpfMapType.PERCPU_HASH, BpfMapType.PERCPU_ARRAY, BpfMapType.LRU_PERCPU_HASH].includes(type as 5);
   }
 
+  /** The full probe, for the types a plain request cannot probe (local storage, map-in-map). */
+  probeMapType(type: number): boolean {
+    this.calls++;
+    return !this.unsupported.has(type);
+  }
+
   private batchable(m: FakeMap, cmd: number): void {
     if (this.batchUnsupported.has(m.req.type)) fail(cmd, Errno.ENOTSUPP);
   }

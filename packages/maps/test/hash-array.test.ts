@@ -262,6 +262,28 @@ describe("type support", () => {
     expect(k.openFds()).toBe(0);
   });
 
+  it("a local storage type (probed with BTF by the kernel seam) the kernel refuses gives NotSupportedError", async () => {
+    const { CgrpStorage, mapTypeNumber, NotSupportedError } = await import("./harness.js");
+    const type = mapTypeNumber("cgrp_storage");
+    k.unsupported.add(type);
+    let err: unknown;
+    try {
+      CgrpStorage.create({
+        keySize: 4,
+        valueSize: 8,
+        maxEntries: 0,
+        btfFd: 3,
+        btfKeyTypeId: 1,
+        btfValueTypeId: 2,
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NotSupportedError);
+    expect(err).toMatchObject({ feature: "map type cgrp_storage", minKernel: "6.2" });
+    expect(k.openFds()).toBe(0);
+  });
+
   it("a bad spec for a supported type is not reported as unsupported", async () => {
     const { createMap } = await import("./harness.js");
     expect(() => createMap({ type: "hash", keySize: 4, valueSize: 4, maxEntries: 0 })).toThrow(/EINVAL/);

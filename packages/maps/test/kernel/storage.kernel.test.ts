@@ -2,9 +2,17 @@ import { closeSync, openSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { BtfBuilder } from "@ebpf/btf";
 import { btfLoad } from "@ebpf/sys";
-import { describeKernel } from "@ebpf/testing";
+import { describeKernel, kernelAtLeast } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { BpfFlagsForTest as BpfFlags, CgrpStorage, InodeStorage, SkStorage } from "../harness.js";
+import {
+  BpfFlagsForTest as BpfFlags,
+  CgrpStorage,
+  expectNotSupported,
+  InodeStorage,
+  mapTypeNumber,
+  probeMapType,
+  SkStorage,
+} from "../harness.js";
 
 interface Pair {
   a: number;
@@ -56,18 +64,33 @@ describeKernel("local storage maps on the real kernel (BTF built in the test)", 
     expect(m.get(sockFd)).toBeUndefined();
   });
 
-  it("CgrpStorage and InodeStorage: keyed by a directory / file fd", () => {
+  it("CgrpStorage: per-cgroup values keyed by a cgroup directory fd (Linux 6.2)", () => {
+    if (!kernelAtLeast("6.2")) {
+      const err = expectNotSupported(() => CgrpStorage.create(spec()), "6.2");
+      expect(err.feature).toBe("map type cgrp_storage");
+      expect(probeMapType(mapTypeNumber("cgrp_storage"))).toBe(false);
+      return;
+    }
     const dir = openSync("/sys/fs/cgroup/unified", "r");
-    const file = openSync("/proc/self/status", "r");
     try {
       using cg = CgrpStorage.create(spec());
+      expect(probeMapType(mapTypeNumber("cgrp_storage"))).toBe(true);
       cg.set(dir, Uint8Array.of(7, 0, 0, 0, 0, 0, 0, 0));
       expect(cg.get(dir)?.[0]).toBe(7);
-      using ino = InodeStorage.create(spec());
-      expect(ino.info().typeName).toBe("inode_storage");
+      expect(cg.delete(dir)).toBe(true);
+      expect(cg.get(dir)).toBeUndefined();
     } finally {
       closeSync(dir);
-      closeSync(file);
     }
+  });
+
+  it("InodeStorage: created with BTF (Linux 5.10 with CONFIG_BPF_LSM)", () => {
+    if (!kernelAtLeast("5.10")) {
+      expectNotSupported(() => InodeStorage.create(spec()), "5.10");
+      return;
+    }
+    using ino = InodeStorage.create(spec());
+    expect(ino.info().typeName).toBe("inode_storage");
+    expect(probeMapType(mapTypeNumber("inode_storage"))).toBe(true);
   });
 });
