@@ -298,6 +298,48 @@ export class Btf implements Iterable<BtfType> {
     return out;
   }
 
+  /**
+   * Ids of every type whose essential name is `name`: the name itself, or the name followed by a
+   * `___flavor` suffix (`task_struct___v1`), as libbpf matches CO-RE candidates. Base types first, each
+   * part in id order. `name` should itself be essential (no flavor suffix).
+   *
+   * @example
+   * ```ts
+   * vmlinux.findIdsByEssentialName("task_struct"); // [id of struct task_struct]
+   * ```
+   */
+  findIdsByEssentialName(name: string): number[] {
+    const out = this.base ? this.base.findIdsByEssentialName(name) : [];
+    const own: number[] = [];
+    this.#find(name, (id) => {
+      own.push(id);
+      return false;
+    });
+    const index = this.#nameIndex;
+    const start = this.startId;
+    let flavoredSeen = false;
+    if (index instanceof NameIndex) {
+      // Exact matches came from #find; here only names that really carry a flavor suffix.
+      for (const i of index.flavored) {
+        const n = this.name(i + start);
+        if (n.length > name.length && essentialNameOf(n) === name) {
+          own.push(i + start);
+          flavoredSeen = true;
+        }
+      }
+    } else if (index) {
+      for (const [n, ids] of index) {
+        if (n.length <= name.length || !n.includes("___") || essentialNameOf(n) !== name) continue;
+        if (typeof ids === "number") own.push(ids);
+        else own.push(...ids);
+        flavoredSeen = true;
+      }
+    }
+    if (flavoredSeen) own.sort((a, b) => a - b);
+    for (const id of own) out.push(id);
+    return out;
+  }
+
   /** Visits own type ids named `name` in ascending order until `visit` returns true. */
   #find(name: string, visit: (id: number) => boolean): void {
     let index = this.#nameIndex;
@@ -665,4 +707,13 @@ export class Btf implements Iterable<BtfType> {
         throw btfParseError(this.#byteOffsetOf(id), "a known BTF kind", `kind ${kind}`);
     }
   }
+}
+
+/** libbpf's CO-RE essential name: `name` up to its last `X___Y` flavor separator (X, Y not `_`). */
+function essentialNameOf(name: string): string {
+  for (let i = name.length - 5; i >= 0; i--) {
+    if (name.charCodeAt(i) !== 0x5f && name.startsWith("___", i + 1) && name.charCodeAt(i + 4) !== 0x5f)
+      return name.slice(0, i + 1);
+  }
+  return name;
 }

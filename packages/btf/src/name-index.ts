@@ -4,6 +4,7 @@
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
+const UNDERSCORE = 0x5f;
 
 function hashString(s: string): number {
   let h = FNV_OFFSET;
@@ -20,6 +21,8 @@ export class NameIndex {
   readonly #text: string;
   readonly #strStart: number;
   readonly #stringAt: (offset: number) => string;
+  /** Indices of types whose name has a `___` (a possible CO-RE flavor suffix), ascending. */
+  readonly flavored: number[] = [];
 
   /**
    * @param count number of own types
@@ -55,16 +58,27 @@ export class NameIndex {
         h = FNV_OFFSET;
         let c = text.charCodeAt(local);
         if (c === 0) continue;
-        for (let p = local; c !== 0; c = text.charCodeAt(++p)) h = Math.imul(h ^ c, FNV_PRIME);
+        // Counting underscore runs on the way finds flavored names without a second pass.
+        let run = 0;
+        let flavored = false;
+        for (let p = local; c !== 0; c = text.charCodeAt(++p)) {
+          h = Math.imul(h ^ c, FNV_PRIME);
+          if (c === UNDERSCORE) {
+            if (++run === 3) flavored = true;
+          } else run = 0;
+        }
+        if (flavored) this.flavored.push(i);
       } else {
         const s = stringAt(off);
         if (s === "") continue;
         h = hashString(s);
+        if (s.includes("___")) this.flavored.push(i);
       }
       const b = h & mask;
       next[i] = table[b];
       table[b] = i;
     }
+    this.flavored.reverse();
     this.#table = table;
     this.#next = next;
     this.#mask = mask;

@@ -132,3 +132,45 @@ describe("names outside ASCII and in split BTF", () => {
     expect(btf.findByName("")).toBeUndefined();
   });
 });
+
+describe("findIdsByEssentialName (CO-RE candidates)", () => {
+  function build(names: string[], base?: ReturnType<BtfBuilder["build"]>) {
+    const b = new BtfBuilder(base ? { base } : {});
+    const int = base ? 1 : b.addInt("int", 4, IntEncoding.Signed);
+    for (const n of names) b.addStruct(n, 4, [{ name: "x", type: int, bitOffset: 0 }]);
+    return b.build();
+  }
+
+  for (const ascii of [true, false]) {
+    it(`matches the name and its ___flavor variants, in id order (${ascii ? "ASCII" : "non-ASCII"} strings)`, () => {
+      // A non-ASCII name anywhere switches the BTF to its per-name (Map) index.
+      const extra = ascii ? "plain" : "größe";
+      const btf = build([
+        "task___v2",
+        "task",
+        extra,
+        "task___v1",
+        "task__x",
+        "task____y",
+        "_task",
+        "task___",
+      ]);
+      // ids: int=1, task___v2=2, task=3, extra=4, task___v1=5, task__x=6, task____y=7, _task=8, task___=9
+      expect(btf.findIdsByEssentialName("task")).toEqual([2, 3, 5]);
+      // "task____y": the separator must be X___Y with X and Y not underscores, so it is its own essential name.
+      expect(btf.findIdsByEssentialName("task____y")).toEqual([7]);
+      expect(btf.findIdsByEssentialName("task___")).toEqual([9]);
+      expect(btf.findIdsByEssentialName("nothing")).toEqual([]);
+      // The last separator counts, as in libbpf: a___b___c is a flavor of a___b.
+      const nested = build(["a___b___c", "a___b", "a"]);
+      expect(nested.findIdsByEssentialName("a___b")).toEqual([2, 3]);
+      expect(nested.findIdsByEssentialName("a")).toEqual([3, 4]); // a___b is a flavor of a
+    });
+  }
+
+  it("searches base types first, then the split BTF's own", () => {
+    const base = build(["sock___old", "sock"]);
+    const split = build(["sock___new", "other"], base);
+    expect(split.findIdsByEssentialName("sock")).toEqual([2, 3, 4]);
+  });
+});
