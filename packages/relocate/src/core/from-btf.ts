@@ -77,6 +77,7 @@ export function fromBtf(btf: Btf): CoreBtf {
     },
     typeName: (id: number) => btf.name(id),
     typeKind: (id: number) => btf.kind(id),
+    findIdsByEssentialName: (name: string) => btf.findIdsByEssentialName(name),
   };
   views.set(btf, view);
   return view;

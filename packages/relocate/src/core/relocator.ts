@@ -53,6 +53,17 @@ export function essentialNameIndex(btf: CoreBtf): Map<string, number[]> {
   return idx;
 }
 
+/**
+ * Ids of the possible CO-RE roots whose essential name is `want`: from the BTF's own name index when it
+ * has one (the kernel's BTF does: building a second index over its 130k types cost more than the rest of
+ * a load), else from {@link essentialNameIndex}.
+ */
+export function candidateIds(btf: CoreBtf, want: string): number[] {
+  if (!btf.findIdsByEssentialName) return essentialNameIndex(btf).get(want) ?? [];
+  const ids = btf.findIdsByEssentialName(want);
+  return ids.filter((id) => ROOT_KINDS.has(btf.typeKind ? btf.typeKind(id) : (btf.type(id)?.kind ?? -1)));
+}
+
 /** Target BTF for CO-RE: the kernel's, then modules' (searched only when the kernel has no candidate). */
 export interface CoreTargets {
   /** vmlinux BTF. */
@@ -117,7 +128,7 @@ export class CoreRelocator {
     }
     const want = essentialName(lt.name);
     const collect = (btf: CoreBtf, from = 1): Target[] =>
-      (essentialNameIndex(btf).get(want) ?? [])
+      candidateIds(btf, want)
         .filter((id) => id >= from && kindCoreCompat(lt, btf.type(id)!))
         .map((id) => ({ btf, id }));
     const found = collect(this.targets.vmlinux);

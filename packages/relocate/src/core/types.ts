@@ -126,6 +126,11 @@ export interface CoreBtf {
   typeName?(id: number): string;
   /** Fast path: the kind of a type without converting it. */
   typeKind?(id: number): number;
+  /**
+   * Fast path: ids of the types whose essential name (name minus `___flavor`) is `name`, ascending, from
+   * an index the BTF already has. Without it, candidates come from an index built over every type.
+   */
+  findIdsByEssentialName?(name: string): number[];
 }
 
 export const VOID: CoreType = { kind: BtfKind.UNKN, name: "", kindFlag: false, size: 0, type: 0 };
