@@ -89,6 +89,7 @@ export {
   uprobeMultiLinkCreate,
 } from "./probe-link.js";
 export {
+  ATTACH_TYPE_MIN_KERNEL,
   haveBoundedLoops,
   haveBpfLinks,
   haveBtf,
@@ -97,10 +98,12 @@ export {
   haveLargePrograms,
   haveLinkType,
   haveMapType,
+  haveProgAttachType,
   haveProgType,
   MAP_TYPE_MIN_KERNEL,
   PROG_TYPE_MIN_KERNEL,
   requireMapType,
+  requireProgAttachType,
   requireProgType,
   resetProbeCache,
 } from "./probes.js";

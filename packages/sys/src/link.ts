@@ -6,6 +6,7 @@
  * PROG_ATTACH attachments persist until PROG_DETACH (or the target goes away).
  */
 import {
+  BpfAttachType,
   BpfCmd,
   EnableStatsAttr,
   IterCreateAttr,
@@ -21,8 +22,10 @@ import {
 } from "./abi.generated.js";
 import { cString, get } from "./attr.js";
 import { type AttrValues, bpfCall, fillAttr } from "./bpf-call.js";
-import { InvalidArgumentError } from "./errors.js";
+import { Errno } from "./errno.js";
+import { InvalidArgumentError, NotSupportedError, SyscallError } from "./errors.js";
 import { type Fd, Fd as FdClass, rawFd } from "./fd.js";
+import { kernelAtLeast } from "./kernel.js";
 import { addressOf } from "./libc.js";
 
 const optFd = (fd: Fd | number | undefined) => (fd === undefined ? undefined : rawFd(fd));
@@ -100,7 +103,8 @@ export interface ProgQueryResult {
 }
 
 /**
- * BPF_PROG_QUERY: the programs attached at a cgroup/netns/tcx point.
+ * BPF_PROG_QUERY: the programs attached at a cgroup/netns/tcx point or to a sockmap.
+ * @throws NotSupportedError for a sockmap before 5.18 (the kernel says EINVAL)
  *
  * @example
  * ```ts
@@ -119,7 +123,11 @@ export function progQuery(options: ProgQueryOptions): ProgQueryResult {
     prog_ids: max > 0 ? addressOf(ids) : undefined,
     prog_cnt: max,
   });
-  bpfCall(BpfCmd.PROG_QUERY, QueryAttr);
+  try {
+    bpfCall(BpfCmd.PROG_QUERY, QueryAttr);
+  } catch (e) {
+    throw sockmapQueryUnsupported(e, options.attachType) ?? e;
+  }
   const f = QueryAttr.fields;
   const count = get(s.view, f.prog_cnt);
   return {
@@ -128,6 +136,28 @@ export function progQuery(options: ProgQueryOptions): ProgQueryResult {
     count,
     revision: s.view.getBigUint64(f.revision.offset, true),
   };
+}
+
+/** Attach types of programs attached to a sockmap/sockhash, queryable since 5.18. */
+const SOCKMAP_ATTACH_TYPES: readonly number[] = [
+  BpfAttachType.SK_MSG_VERDICT,
+  BpfAttachType.SK_SKB_STREAM_PARSER,
+  BpfAttachType.SK_SKB_STREAM_VERDICT,
+  BpfAttachType.SK_SKB_VERDICT,
+];
+
+/**
+ * Before 5.18 BPF_PROG_QUERY knows no sockmap attach type and says EINVAL: that is a missing feature, not a
+ * bad argument.
+ */
+function sockmapQueryUnsupported(e: unknown, attachType: number): NotSupportedError | undefined {
+  if (!(e instanceof SyscallError && e.errno === Errno.EINVAL)) return undefined;
+  if (!SOCKMAP_ATTACH_TYPES.includes(attachType) || kernelAtLeast(5, 18)) return undefined;
+  return new NotSupportedError({
+    feature: "BPF_PROG_QUERY of the programs attached to a sockmap",
+    minKernel: "5.18",
+    cause: e,
+  });
 }
 
 /** Options of {@link progTestRun}. */

@@ -4,13 +4,15 @@
  * @ebpf/programs; addresses never leave this package.
  */
 import { readFileSync } from "node:fs";
-import { BpfAttachType } from "./abi.generated.js";
+import { BpfAttachType, BpfLinkType } from "./abi.generated.js";
 import { cString } from "./attr.js";
-import { NotSupportedError } from "./errors.js";
+import { Errno } from "./errno.js";
+import { NotSupportedError, SyscallError } from "./errors.js";
 import type { Fd } from "./fd.js";
 import { addressOf } from "./libc.js";
 import { linkCreate } from "./link.js";
 import { perfEventOpen } from "./perf.js";
+import { haveLinkType } from "./probes.js";
 
 /** A dynamic PMU of /sys/bus/event_source/devices: its type and the config bit that makes a retprobe. */
 export interface ProbePmu {
@@ -86,11 +88,30 @@ export interface UprobeMultiOptions {
   pid?: number;
 }
 
-/** LINK_CREATE with a uprobe_multi link (6.6+): many uprobes of one binary in one link. */
+/**
+ * LINK_CREATE with a uprobe_multi link (6.6+): many uprobes of one binary in one link.
+ * @throws NotSupportedError (minKernel 6.6) when the kernel has no uprobe_multi links
+ */
 export function uprobeMultiLinkCreate(o: UprobeMultiOptions): Fd {
   const path = cString(o.path);
   const offsets = BigUint64Array.from(o.offsets, (x) => BigInt(x));
   const cookies = o.cookies ? BigUint64Array.from(o.cookies, (x) => BigInt(x)) : undefined;
+  try {
+    return createUprobeMulti(o, path, offsets, cookies);
+  } catch (e) {
+    // EINVAL is also a bad offset or flag: only the probe tells a missing link type apart.
+    if (e instanceof SyscallError && e.errno === Errno.EINVAL && !haveLinkType(BpfLinkType.UPROBE_MULTI))
+      throw new NotSupportedError({ feature: "uprobe_multi links", minKernel: "6.6", cause: e });
+    throw e;
+  }
+}
+
+function createUprobeMulti(
+  o: UprobeMultiOptions,
+  path: Uint8Array,
+  offsets: BigUint64Array,
+  cookies: BigUint64Array | undefined,
+): Fd {
   return linkCreate({
     progFd: o.progFd,
     attachType: BpfAttachType.TRACE_UPROBE_MULTI,

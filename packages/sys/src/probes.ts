@@ -14,11 +14,13 @@ import {
   BpfProgType,
   BtfKind,
 } from "./abi.generated.js";
+import { cString } from "./attr.js";
 import { bpfCmdName } from "./bpf-call.js";
 import { Errno } from "./errno.js";
 import { NotSupportedError, SyscallError } from "./errors.js";
 import type { Fd } from "./fd.js";
 import { kernelAtLeast } from "./kernel.js";
+import { addressOf } from "./libc.js";
 import { linkCreate } from "./link.js";
 import { mapCreate } from "./map.js";
 import { pageSize } from "./mmap.js";
@@ -327,8 +329,11 @@ const EXPECTED_ATTACH: Partial<Record<number, number>> = {
 };
 
 /** Loads `insns` as `type`; returns the errno (0 on success) and, on failure, the verifier log. */
-function tryLoad(type: number, insns: Uint8Array): { errno: number; log: string } {
-  const expectedAttachType = EXPECTED_ATTACH[type];
+function tryLoad(
+  type: number,
+  insns: Uint8Array,
+  expectedAttachType = EXPECTED_ATTACH[type],
+): { errno: number; log: string } {
   try {
     // Without a log first: a log that overflows turns a successful load into ENOSPC.
     progLoad({ type, insns, license: "GPL", expectedAttachType }).close();
@@ -377,6 +382,99 @@ export function requireProgType(type: number): void {
   throw new NotSupportedError({
     feature: `program type ${name(BpfProgType, type)}`,
     minKernel: key && PROG_TYPE_MIN_KERNEL[key],
+  });
+}
+
+/**
+ * First mainline kernel with each attach type (the later ones; for NotSupportedError messages and for the
+ * program types whose expected attach type cannot be probed without a BTF target).
+ */
+export const ATTACH_TYPE_MIN_KERNEL: Partial<Record<keyof typeof BpfAttachType, string>> = {
+  TRACE_RAW_TP: "5.5",
+  TRACE_FENTRY: "5.5",
+  TRACE_FEXIT: "5.5",
+  MODIFY_RETURN: "5.7",
+  LSM_MAC: "5.7",
+  TRACE_ITER: "5.8",
+  CGROUP_INET4_GETPEERNAME: "5.8",
+  CGROUP_INET6_GETPEERNAME: "5.8",
+  CGROUP_INET4_GETSOCKNAME: "5.8",
+  CGROUP_INET6_GETSOCKNAME: "5.8",
+  XDP_DEVMAP: "5.8",
+  CGROUP_INET_SOCK_RELEASE: "5.9",
+  XDP_CPUMAP: "5.9",
+  SK_LOOKUP: "5.9",
+  XDP: "5.9",
+  SK_SKB_VERDICT: "5.13",
+  SK_REUSEPORT_SELECT: "5.14",
+  SK_REUSEPORT_SELECT_OR_MIGRATE: "5.14",
+  PERF_EVENT: "5.15",
+  TRACE_KPROBE_MULTI: "5.18",
+  LSM_CGROUP: "6.0",
+  STRUCT_OPS: "6.4",
+  NETFILTER: "6.4",
+  TCX_INGRESS: "6.6",
+  TCX_EGRESS: "6.6",
+  TRACE_UPROBE_MULTI: "6.6",
+  CGROUP_UNIX_CONNECT: "6.7",
+  CGROUP_UNIX_SENDMSG: "6.7",
+  CGROUP_UNIX_RECVMSG: "6.7",
+  CGROUP_UNIX_GETPEERNAME: "6.7",
+  CGROUP_UNIX_GETSOCKNAME: "6.7",
+  NETKIT_PRIMARY: "6.7",
+  NETKIT_PEER: "6.7",
+  TRACE_KPROBE_SESSION: "6.10",
+  TRACE_UPROBE_SESSION: "6.13",
+};
+
+/** Program types whose load needs a BTF attach target, so an attach-type probe cannot load a stub. */
+const NEEDS_BTF_TARGET: readonly number[] = [
+  BpfProgType.TRACING,
+  BpfProgType.LSM,
+  BpfProgType.EXT,
+  BpfProgType.STRUCT_OPS,
+];
+
+function attachTypeMinKernel(attachType: number): string | undefined {
+  const key = Object.entries(BpfAttachType).find(([, v]) => v === attachType)?.[0] as
+    | keyof typeof BpfAttachType
+    | undefined;
+  return key && ATTACH_TYPE_MIN_KERNEL[key];
+}
+
+/**
+ * Whether programs of `progType` can be loaded with expected attach type `attachType`: loads a stub with
+ * it (a kernel that does not know the pair refuses it with EINVAL before the verifier runs). Program types
+ * that need a BTF attach target (tracing, lsm, ext, struct_ops) are judged by the kernel version the attach
+ * type landed in ({@link ATTACH_TYPE_MIN_KERNEL}); an attach type not listed there counts as supported.
+ */
+export function haveProgAttachType(progType: number, attachType: number): boolean {
+  return cached(`prog-attach:${progType}:${attachType}`, () => {
+    if (!haveProgType(progType)) return false;
+    if (NEEDS_BTF_TARGET.includes(progType)) {
+      const min = attachTypeMinKernel(attachType);
+      if (!min) return true;
+      const [major, minor] = min.split(".").map(Number);
+      return kernelAtLeast(major, minor);
+    }
+    const { errno, log } = tryLoad(progType, RET0, attachType);
+    if (errno === Errno.EPERM)
+      throw new SyscallError({
+        syscall: "bpf",
+        command: bpfCmdName(BpfCmd.PROG_LOAD),
+        errno,
+        context: `probing attach type ${name(BpfAttachType, attachType)}`,
+      });
+    return !((errno === Errno.EINVAL || errno === Errno.E2BIG) && log.trim() === "");
+  });
+}
+
+/** Throws {@link NotSupportedError} unless `haveProgAttachType(progType, attachType)`. */
+export function requireProgAttachType(progType: number, attachType: number): void {
+  if (haveProgAttachType(progType, attachType)) return;
+  throw new NotSupportedError({
+    feature: `attach type ${name(BpfAttachType, attachType)} for ${name(BpfProgType, progType)} programs`,
+    minKernel: attachTypeMinKernel(attachType),
   });
 }
 
@@ -487,7 +585,7 @@ const LINK_PROBES: Partial<
 /**
  * Whether BPF_LINK_CREATE supports `linkType` (a {@link BpfLinkType} value): creates a link of a real
  * program to a target that does not exist, and tells "no such target" (supported) from "no such attach
- * type" (not). Probes exist for cgroup, netns, xdp, perf_event, tcx and netkit links; tracing, iter and
+ * type" (not). Probes exist for cgroup, netns, xdp, perf_event, tcx, netkit and uprobe_multi links; tracing, iter and
  * raw_tracepoint links need a real target and are reported by {@link haveBpfLinks}.
  */
 export function haveLinkType(linkType: number): boolean {
@@ -498,6 +596,7 @@ export function haveLinkType(linkType: number): boolean {
       linkType === BpfLinkType.ITER
     )
       return haveBpfLinks();
+    if (linkType === BpfLinkType.UPROBE_MULTI) return haveUprobeMultiLinks();
     const p = LINK_PROBES[linkType];
     if (!p) throw new NotSupportedError({ feature: `a probe for link type ${name(BpfLinkType, linkType)}` });
     if (!haveBpfLinks() || !haveProgType(p.prog)) return false;
@@ -523,4 +622,45 @@ export function haveLinkType(linkType: number): boolean {
       prog.close();
     }
   });
+}
+
+/**
+ * uprobe_multi links (6.6): LINK_CREATE on the path "/" fails with EBADF (not a regular file) where the link
+ * type exists, EINVAL where it does not (as cilium/ebpf probes it).
+ */
+function haveUprobeMultiLinks(): boolean {
+  if (!haveBpfLinks()) return false;
+  let prog: Fd;
+  try {
+    prog = progLoad({
+      type: BpfProgType.KPROBE,
+      insns: RET0,
+      license: "GPL",
+      expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI,
+    });
+  } catch (e) {
+    if (e instanceof SyscallError && (e.errno === Errno.EINVAL || e.errno === Errno.E2BIG)) return false;
+    return inconclusive(e);
+  }
+  const path = cString("/");
+  const offsets = new BigUint64Array(1);
+  try {
+    linkCreate({
+      progFd: prog,
+      attachType: BpfAttachType.TRACE_UPROBE_MULTI,
+      extra: {
+        "uprobe_multi.path": addressOf(path),
+        "uprobe_multi.offsets": addressOf(offsets),
+        "uprobe_multi.cnt": 1,
+      },
+    }).close();
+    return true;
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+    if (e.errno === Errno.EBADF) return true;
+    if (e.errno === Errno.EINVAL || e.errno === Errno.EOPNOTSUPP) return false;
+    return inconclusive(e);
+  } finally {
+    prog.close();
+  }
 }
