@@ -42,7 +42,7 @@ export {
 } from "./attach/misc.js";
 export { ifindexOf, type NetworkInterface } from "./attach/netdev.js";
 export { PerfEvent, type PerfEventAttachOptions } from "./attach/perf-event.js";
-export type { PerfAttachOptions } from "./attach/perf-link.js";
+export { type PerfAttachOptions, PerfEventIoctlLink } from "./attach/perf-link.js";
 export {
   haveKprobes,
   KProbe,

@@ -182,9 +182,9 @@ export class FdLink extends Link {
 }
 
 /**
- * An attachment the kernel keeps without an fd (PROG_ATTACH, netlink XDP/TC) or through a perf event fd:
- * undone by a function. Like an unpinned bpf_link, `close()` detaches it, so a program's attachments never
- * outlive the program object by accident.
+ * An attachment the kernel keeps without an fd (PROG_ATTACH, netlink XDP/TC): undone by a function. Like
+ * an unpinned bpf_link, `close()` detaches it, so a program's attachments never outlive the program object
+ * by accident.
  */
 export class CallbackLink extends Link {
   readonly description: string;

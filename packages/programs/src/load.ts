@@ -15,12 +15,14 @@ import {
   Errno,
   errnoName,
   type Fd,
+  haveProgAttachType,
   haveProgType,
   kernelAtLeast,
   kernelSyscalls,
   kernelVersion,
   LoadError,
   type ProgLoadOptions,
+  requireProgAttachType,
   requireProgType,
   type Syscalls,
 } from "@ebpf/sys";
@@ -144,6 +146,10 @@ export function loadProgramFd(
   const truncated = failure.errno === Errno.ENOSPC;
   const log = failure.log;
   const errno = truncated ? first.errno : failure.errno;
+  // An expected attach type the kernel does not know fails with EINVAL, or with a verifier complaint for
+  // the BTF-targeted types: say which feature is missing. (struct_ops passes a member index there.)
+  if (sys === kernelSyscalls && target.expectedAttachType === undefined && errno !== Errno.EPERM)
+    unsupportedAttachType(spec.type, spec.expectedAttachType);
   if (log.trim() === "") {
     // A type the kernel does not know fails with EINVAL before the verifier writes anything.
     if (errno === Errno.EINVAL && sys === kernelSyscalls) unsupportedType(spec.type);
@@ -168,6 +174,19 @@ function unsupportedType(type: number): void {
     return; // the probe itself was refused: report the original failure
   }
   if (!known) requireProgType(type);
+}
+
+/** Throws NotSupportedError when the kernel lacks `attachType` for programs of `type`. */
+function unsupportedAttachType(type: number, attachType: number | undefined): void {
+  if (attachType === undefined) return;
+  let known: boolean;
+  try {
+    // A missing program type is reported as such below.
+    known = !haveProgType(type) || haveProgAttachType(type, attachType);
+  } catch {
+    return; // the probe itself was refused: report the original failure
+  }
+  if (!known) requireProgAttachType(type, attachType);
 }
 
 function safeDecode(bytes: Uint8Array): Instruction[] | undefined {

@@ -9,8 +9,11 @@ import {
   BpfFlags,
   BpfMapType,
   BpfProgType,
+  Errno,
   type Fd,
   kernelSyscalls,
+  NotSupportedError,
+  SyscallError,
   type Syscalls,
 } from "@ebpf/sys";
 import { AttachError } from "../errors.js";
@@ -34,7 +37,10 @@ export type StructOpsMember = StructOps | number | bigint | string;
 
 /** Options of {@link registerStructOps}. */
 export interface RegisterStructOpsOptions {
-  /** Register through a bpf_link (6.4+; detached with the link) instead of the map update alone. */
+  /**
+   * Register through a bpf_link (6.4+; detached with the link) instead of the map update alone. Before 6.4
+   * this throws NotSupportedError.
+   */
   link?: boolean;
   /**
    * The BTF of the object the programs come from. The kernel wants some BTF fd for a struct_ops map
@@ -94,16 +100,33 @@ export function registerStructOps(
   const ownBtf = options.btfFd ? undefined : sys.btfLoad({ btf: minimalBtf() });
   let map: Fd;
   try {
-    map = sys.mapCreate({
-      type: BpfMapType.STRUCT_OPS,
-      keySize: 4,
-      valueSize: value.byteLength,
-      maxEntries: 1,
-      flags: options.link ? BpfFlags.BPF_F_LINK : 0,
-      btfVmlinuxValueTypeId: valueId,
-      btfFd: options.btfFd ?? ownBtf,
-      name: name.slice(0, 15),
-    });
+    const create = (flags: number) =>
+      sys.mapCreate({
+        type: BpfMapType.STRUCT_OPS,
+        keySize: 4,
+        valueSize: value.byteLength,
+        maxEntries: 1,
+        flags,
+        btfVmlinuxValueTypeId: valueId,
+        btfFd: options.btfFd ?? ownBtf,
+        name: name.slice(0, 15),
+      });
+    try {
+      map = create(options.link ? BpfFlags.BPF_F_LINK : 0);
+    } catch (e) {
+      if (!(options.link && e instanceof SyscallError && e.errno === Errno.EINVAL)) throw e;
+      // Before 6.4 a struct_ops map takes no BPF_F_LINK: if the same map without it is fine, that is why.
+      try {
+        create(0).close();
+      } catch {
+        throw e;
+      }
+      throw new NotSupportedError({
+        feature: `struct_ops links (${name} registered with BPF_F_LINK)`,
+        minKernel: "6.4",
+        cause: e,
+      });
+    }
   } finally {
     ownBtf?.close();
   }

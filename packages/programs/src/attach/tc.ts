@@ -10,6 +10,7 @@ import {
   BpfProgType,
   Errno,
   haveLinkType,
+  NotSupportedError,
   SyscallError,
   type TcDirection,
   tcClsactAdd,
@@ -30,7 +31,10 @@ export type TcxAnchor = { before: Program | FdLink } | { after: Program | FdLink
 export interface TcAttachOptions {
   /** `ingress` (default) or `egress`. */
   direction?: TcDirection;
-  /** tcx ordering: run before or after a given program/link (default: appended last). */
+  /**
+   * tcx ordering: run before or after a given program/link (default: appended last). Needs tcx links
+   * (6.6+): NotSupportedError before.
+   */
   anchor?: TcxAnchor;
   /** Attach only if the chain is still at this revision (tcx). */
   expectedRevision?: number;
@@ -81,10 +85,16 @@ export class SchedClassifier extends Program {
       });
       return this.adopt(new FdLink(fd, `${where} (tcx)`, this.sys));
     }
-    if (options.anchor)
-      throw new AttachError(`${where}: before/after ordering needs tcx (Linux 6.6)`, {
-        code: "ERR_EBPF_NOT_SUPPORTED",
+    if (options.anchor) {
+      if (options.netlink)
+        throw new AttachError(`${where}: before/after ordering needs tcx, not the netlink filter`, {
+          code: "ERR_EBPF_ATTACH_TARGET",
+        });
+      throw new NotSupportedError({
+        feature: `${where}: before/after ordering (tcx links)`,
+        minKernel: "6.6",
       });
+    }
     const priority = options.priority ?? 1;
     const handle = options.handle ?? 1;
     const hadQdisc = !addClsact(ifindex);
