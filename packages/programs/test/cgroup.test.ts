@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { exit, mov64Imm } from "@ebpf/relocate";
 import { BpfAttachType, BpfProgType, progQuery } from "@ebpf/sys";
-import { describeKernel } from "@ebpf/testing";
+import { describeKernel, kernelAtLeast } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   CgroupDevice,
@@ -16,6 +16,7 @@ import {
   SockOps,
 } from "../src/index.js";
 import { cgroupRootAvailable, createCgroup, type TestCgroup } from "./cgroup.js";
+import { expectNotSupported } from "./not-supported.js";
 
 const allow = (name: string, type: number, expectedAttachType?: number) => ({
   name,
@@ -46,6 +47,8 @@ describeKernel(
       type: number;
       attach: number;
       trigger: string;
+      /** First kernel with the attach type, when newer than what the suite's oldest kernel has. */
+      minKernel?: string;
     }[] = [
       {
         cls: CgroupSkb,
@@ -75,6 +78,7 @@ describeKernel(
         cls: CgroupSockAddr,
         type: BpfProgType.CGROUP_SOCK_ADDR,
         attach: BpfAttachType.CGROUP_UNIX_CONNECT,
+        minKernel: "6.7",
         trigger: `const net=require("net");const p="/tmp/ebpf-programs-"+process.pid+".sock";const srv=net.createServer(c=>c.end()).listen(p,()=>{const c=net.connect(p,()=>{c.destroy();srv.close()})});`,
       },
       {
@@ -99,7 +103,12 @@ describeKernel(
     for (const c of cases) {
       it(`${c.cls.name} (${c.attach}): link fires for a process in the cgroup, and is gone after close`, () => {
         using stats = enableStats();
-        const prog = c.cls.load(allow(`cg_${c.cls.name}`.slice(0, 15), c.type, c.attach));
+        const spec = allow(`cg_${c.cls.name}`.slice(0, 15), c.type, c.attach);
+        if (c.minKernel && !kernelAtLeast(c.minKernel)) {
+          expect(expectNotSupported(() => c.cls.load(spec), c.minKernel).feature).toMatch(/^attach type /);
+          return;
+        }
+        const prog = c.cls.load(spec);
         try {
           const link = prog.attach(cg.path);
           expect(link).toBeInstanceOf(FdLink);

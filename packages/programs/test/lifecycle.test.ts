@@ -66,7 +66,9 @@ describeKernel("links, pins and listing", () => {
     expect(again.pinnedAt).toBe(path);
     again.detach(); // removes the pin too
     expect(existsSync(path)).toBe(false);
-    expect(listLinks().some((l) => l.id === linkId)).toBe(false);
+    // bpffs drops a pin's reference when it frees the inode, after an RCU grace period: on some kernels
+    // (5.10) the link is still listed for a moment.
+    expect(await eventually(() => !listLinks().some((l) => l.id === linkId))).toBe(true);
     // The kernel frees the program after an RCU grace period: wait for it.
     expect(await eventually(() => !listPrograms().some((p) => p.id === progId))).toBe(true);
     void stats;

@@ -30,7 +30,7 @@ describeKernel(
       if (existsSync(pin)) FdLink.fromPin(pin).detach();
     });
 
-    it("keeps running after the process exits, until the pin is removed", () => {
+    it("keeps running after the process exits, until the pin is removed", async () => {
       const script = `
         import { RawTracePoint } from ${JSON.stringify(dist)};
         import { exit, mov64Imm } from "@ebpf/relocate";
@@ -51,6 +51,10 @@ describeKernel(
       expect(programInfoById(ids.prog).runCnt).toBeGreaterThan(before);
       FdLink.fromPin(pin).detach();
       expect(existsSync(pin)).toBe(false);
+      // bpffs drops a pin's reference when it frees the inode, after an RCU grace period: allow a moment.
+      const until = Date.now() + 2000;
+      while (listLinks().some((l) => l.id === ids.link) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 20));
       expect(listLinks().some((l) => l.id === ids.link)).toBe(false);
       void stats;
     });

@@ -2,9 +2,10 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { exit, mov64Imm } from "@ebpf/relocate";
 import { BpfProgType } from "@ebpf/sys";
-import { describeKernel } from "@ebpf/testing";
+import { describeKernel, kernelAtLeast } from "@ebpf/testing";
 import { expect, it } from "vitest";
 import { enableStats, type FdLink, registerStructOps, StructOps, structOpsTarget } from "../src/index.js";
+import { expectNotSupported } from "./not-supported.js";
 
 const member = (member: string, ret: number) => ({
   name: `cc_${member}`,
@@ -32,12 +33,20 @@ describeKernel("struct_ops: a TCP congestion control made of BPF programs", () =
       using undo = StructOps.load(member("undo_cwnd", 10));
       using avoid = StructOps.load(member("cong_avoid", 0));
       using init = StructOps.load(member("init", 0));
-      const reg = registerStructOps(
-        "tcp_congestion_ops",
-        // flags = TCP_CONG_NON_RESTRICTED: a namespace other than init_net may make it its default.
-        { ssthresh, undo_cwnd: undo, cong_avoid: avoid, init, name, flags: 1 },
-        { link: viaLink },
-      );
+      const register = () =>
+        registerStructOps(
+          "tcp_congestion_ops",
+          // flags = TCP_CONG_NON_RESTRICTED: a namespace other than init_net may make it its default.
+          { ssthresh, undo_cwnd: undo, cong_avoid: avoid, init, name, flags: 1 },
+          { link: viaLink },
+        );
+      if (viaLink && !kernelAtLeast("6.4")) {
+        // struct_ops links are 6.4: refused before anything is registered.
+        expect(expectNotSupported(register, "6.4").feature).toContain("struct_ops links");
+        expect(available().split(/\s+/)).not.toContain(name);
+        return;
+      }
+      const reg = register();
       const ns = `ebpfso${process.pid}${viaLink ? "l" : "m"}`;
       try {
         if (viaLink) expect((reg as FdLink).info().typeName).toBe("struct_ops");

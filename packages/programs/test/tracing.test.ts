@@ -11,7 +11,7 @@ import {
   PerfSwIds,
   SyscallError,
 } from "@ebpf/sys";
-import { describeKernel, needsTool } from "@ebpf/testing";
+import { describeKernel, kernelAtLeast, needsTool } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   BtfTracePoint,
@@ -24,9 +24,12 @@ import {
   haveKprobes,
   Iter,
   KProbe,
+  type Link,
   Lsm,
   listLinks,
   PerfEvent,
+  PerfEventIoctlLink,
+  Program,
   RawTracePoint,
   readFunctionSymbols,
   SocketFilter,
@@ -34,6 +37,7 @@ import {
   UProbe,
 } from "../src/index.js";
 import { createCgroup } from "./cgroup.js";
+import { expectNotSupported } from "./not-supported.js";
 import { openTestObject } from "./objects.js";
 
 const ret0 = (name: string, type: number, extra: object = {}) => ({
@@ -48,12 +52,31 @@ describeKernel("tracing programs", () => {
   it("TracePoint fires on a syscall and detaches on close", () => {
     using stats = enableStats();
     const prog = TracePoint.load(ret0("tp_getppid", BpfProgType.TRACEPOINT));
+    // A second handle on the program, to read its counters after `prog.close()`.
+    using watcher = Program.fromId(prog.info().id);
     const link = prog.attach("syscalls", "sys_enter_getppid");
-    const id = (link as FdLink).info().id;
+    let id: number | undefined;
+    if (kernelAtLeast("5.15")) {
+      expect(link).toBeInstanceOf(FdLink);
+      id = (link as FdLink).info().id;
+      expect((link as FdLink).info().typeName).toBe("perf_event");
+    } else {
+      // No perf_event bpf_link before 5.15: PERF_EVENT_IOC_SET_BPF, which has no id, pin or info.
+      expect(link).toBeInstanceOf(PerfEventIoctlLink);
+      const legacy = link as PerfEventIoctlLink;
+      expect(legacy.description).toContain("(perf ioctl)");
+      expectNotSupported(() => legacy.info(), "5.15");
+      expectNotSupported(() => legacy.pin(`/sys/fs/bpf/ebpf-programs-${process.pid}-tp`), "5.15");
+      expect(legacy.pinnedAt).toBeUndefined();
+    }
     for (let i = 0; i < 5; i++) process.ppid;
     expect(prog.info().runCnt).toBeGreaterThanOrEqual(5n);
     prog.close();
-    expect(listLinks().some((l) => l.id === id)).toBe(false);
+    expect(link.closed).toBe(true);
+    const after = watcher.info().runCnt;
+    for (let i = 0; i < 3; i++) process.ppid;
+    expect(watcher.info().runCnt).toBe(after);
+    if (id !== undefined) expect(listLinks().some((l) => l.id === id)).toBe(false);
     void stats;
   });
 
@@ -86,8 +109,11 @@ describeKernel("tracing programs", () => {
         attachTo: "sys_enter",
       }),
     );
-    expect(prog.info().attachBtfId).toBeGreaterThan(0);
+    // bpf_prog_info reports attach_btf_id since 6.0; before, the kernel leaves it 0.
+    if (kernelAtLeast("6.0")) expect(prog.info().attachBtfId).toBeGreaterThan(0);
+    else expect(prog.info().attachBtfId).toBe(0);
     using link = prog.attach();
+    expect(link.description).toContain("tp_btf sys_enter");
     process.ppid;
     expect(prog.info().runCnt).toBeGreaterThan(0n);
     void stats;
@@ -180,14 +206,18 @@ describeKernel("tracing programs", () => {
   });
 
   it("CgroupLsm (lsm_cgroup) attaches to a cgroup where allowed, else a clear EPERM", () => {
+    const spec = ret0("lsmcg_bind", BpfProgType.LSM, {
+      expectedAttachType: BpfAttachType.LSM_CGROUP,
+      attachTo: "socket_bind",
+    });
+    if (!kernelAtLeast("6.0")) {
+      const e = expectNotSupported(() => CgroupLsm.load(spec), "6.0");
+      expect(e.feature).toContain("lsm_cgroup");
+      return;
+    }
     let prog: CgroupLsm;
     try {
-      prog = CgroupLsm.load(
-        ret0("lsmcg_bind", BpfProgType.LSM, {
-          expectedAttachType: BpfAttachType.LSM_CGROUP,
-          attachTo: "socket_bind",
-        }),
-      );
+      prog = CgroupLsm.load(spec);
     } catch (err) {
       expect(err).toBeInstanceOf(LoadError);
       expect((err as LoadError).errnoName).toBe("EPERM");
@@ -254,10 +284,23 @@ describeKernel(
       using entry = UProbe.load(ret0("up_entry", BpfProgType.KPROBE));
       using exitProbe = UProbe.load(ret0("up_exit", BpfProgType.KPROBE));
       const l1 = entry.attach(bin, { symbol: "ebpf_uprobe_target" });
-      const l2 = exitProbe.attach(bin, { symbol: "ebpf_uprobe_target", retprobe: true, cookie: 7 });
-      const info = (l2 as FdLink).info();
-      const f = BpfLinkInfo.fields["perf_event.uprobe.cookie"];
-      expect(new DataView(info.raw.buffer).getBigUint64(f.offset, true)).toBe(7n);
+      const ret = { symbol: "ebpf_uprobe_target", retprobe: true } as const;
+      let l2: Link;
+      if (kernelAtLeast("5.15")) {
+        l2 = exitProbe.attach(bin, { ...ret, cookie: 7 });
+        const info = (l2 as FdLink).info();
+        expect(info.typeName).toBe("perf_event");
+        // bpf_link_info describes perf_event links (and their cookie) since 6.9; before, only type and ids.
+        const f = BpfLinkInfo.fields["perf_event.uprobe.cookie"];
+        const cookie = new DataView(info.raw.buffer).getBigUint64(f.offset, true);
+        expect(cookie).toBe(kernelAtLeast("6.9") ? 7n : 0n);
+      } else {
+        // A cookie needs a perf_event bpf_link (5.15): refused with the probe cleaned up, no link kept.
+        expectNotSupported(() => exitProbe.attach(bin, { ...ret, cookie: 7 }), "5.15");
+        expect(exitProbe.links).toHaveLength(0);
+        l2 = exitProbe.attach(bin, ret);
+        expect(l2).toBeInstanceOf(PerfEventIoctlLink);
+      }
       expect(readFileSync("/sys/kernel/tracing/uprobe_events", "utf8")).not.toContain(`ebpf_${process.pid}`);
       run(10);
       expect(entry.info().runCnt).toBe(10n);
@@ -301,7 +344,16 @@ describeKernel(
       using prog = UProbe.load(
         ret0("up_multi_link", BpfProgType.KPROBE, { expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI }),
       );
-      const link = prog.attachMulti(bin, ["ebpf_uprobe_target", "ebpf_uprobe_other"], { cookies: [1n, 2n] });
+      const attach = () =>
+        prog.attachMulti(bin, ["ebpf_uprobe_target", "ebpf_uprobe_other"], { cookies: [1n, 2n] });
+      if (!kernelAtLeast("6.6")) {
+        expect(expectNotSupported(attach, "6.6").feature).toContain("uprobe_multi");
+        expect(prog.links).toHaveLength(0);
+        run(1);
+        expect(prog.info().runCnt).toBe(0n);
+        return;
+      }
+      const link = attach();
       expect(link).toBeInstanceOf(FdLink);
       expect((link as FdLink).info().typeName).toBe("uprobe_multi");
       run(4);

@@ -1,9 +1,10 @@
 import { exit, mov64Imm } from "@ebpf/relocate";
 import { BpfAttachType, BpfProgType, progQuery, XdpAction, xdpQuery } from "@ebpf/sys";
-import { describeKernel } from "@ebpf/testing";
+import { describeKernel, kernelAtLeast } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { enableStats, FdLink, FlowDissector, listLinks, SchedClassifier, Xdp } from "../src/index.js";
 import { createVethPair, netnsExists, qdiscs, type VethPair } from "./netns.js";
+import { expectNotSupported } from "./not-supported.js";
 
 // TCX_NEXT: let the next program of the chain run too (TCX_PASS = 0 would end the chain).
 const TCX_NEXT = -1;
@@ -81,6 +82,17 @@ describeKernel("XDP and TC on a veth pair in a network namespace", () => {
     using a = SchedClassifier.load(tcSpec("tc_a"));
     using b = SchedClassifier.load(tcSpec("tc_b"));
     using c = SchedClassifier.load(tcSpec("tc_c"));
+    if (!kernelAtLeast("6.6")) {
+      // Without tcx the attach falls back to a netlink filter, which has no ordering.
+      const fallback = a.attach(veth.host, { direction: "ingress" });
+      expect(fallback.description).toContain("netlink filter");
+      expectNotSupported(() => b.attach(veth.host, { anchor: { before: a } }), "6.6");
+      expect(b.links).toHaveLength(0);
+      veth.sendFromPeer(2);
+      expect(a.info().runCnt).toBeGreaterThanOrEqual(2n);
+      fallback.detach();
+      return;
+    }
     const la = a.attach(veth.host, { direction: "ingress" }) as FdLink;
     b.attach(veth.host, { anchor: { before: la } });
     c.attach(veth.host, { anchor: { after: a } });
