@@ -25,7 +25,16 @@ import {
   type MapSpec,
   openMap,
 } from "@ebpf/maps";
-import { loadObjectBtf, type Program, type ProgramClass, type ProgramLoadSpec } from "@ebpf/programs";
+import {
+  KProbe,
+  KRetProbe,
+  loadObjectBtf,
+  type Program,
+  type ProgramClass,
+  type ProgramLoadSpec,
+  UProbe,
+  URetProbe,
+} from "@ebpf/programs";
 import {
   encodeKconfig,
   fromBtf,
@@ -206,17 +215,18 @@ export class Ebpf implements Disposable {
 
   /**
    * A program of the object, narrowed to its class. Throws {@link NotFoundError} for an unknown name and
-   * {@link ProgramTypeMismatchError} naming the real type when `Type` does not fit.
+   * {@link ProgramTypeMismatchError} naming the real type when `Type` does not fit. A `kretprobe/` or
+   * `uretprobe/` program asked for as `KProbe`/`UProbe` is a `KRetProbe`/`URetProbe`: it attaches at return.
    */
   program<T extends Program>(name: string, Type: ProgramClass<T>): ProgramHandle<T> {
     const slot = this.#slots.get(name);
     if (!slot) throw new NotFoundError("program", name, [...this.#slots.keys()]);
     const accepted = Type.programTypes;
+    const real = this.spec.programs.find((p) => p.name === name)!;
     if (accepted && !accepted.includes(slot.spec.type)) {
-      const real = this.spec.programs.find((p) => p.name === name)!;
       throw new ProgramTypeMismatchError(name, `${real.type} (SEC "${real.section}")`, Type.name);
     }
-    return programHandle(slot, Type);
+    return programHandle(slot, returnProbeClass(Type, real.secDef?.flags));
   }
 
   /** Names of the object's programs. */
@@ -443,4 +453,18 @@ export class Ebpf implements Disposable {
     if (!d?.memory) return undefined;
     return { bytes: d.memory.bytes.subarray(0, section.size), writable: !d.rodata };
   }
+}
+
+/**
+ * A `kretprobe/` or `uretprobe/` section attaches at return: asked for as `KProbe`/`UProbe` (their base
+ * classes), such a program is a `KRetProbe`/`URetProbe`, so that `attach()` does what the section says.
+ */
+function returnProbeClass<T extends Program>(
+  Type: ProgramClass<T>,
+  flags: readonly string[] | undefined,
+): ProgramClass<T> {
+  if (!flags?.includes("return")) return Type;
+  if ((Type as unknown) === KProbe) return KRetProbe as unknown as ProgramClass<T>;
+  if ((Type as unknown) === UProbe) return URetProbe as unknown as ProgramClass<T>;
+  return Type;
 }

@@ -1,7 +1,17 @@
 import { objectPath } from "@ebpf/test-programs";
 import { describeKernel, fdIsOpen } from "@ebpf/testing";
 import { expect, it } from "vitest";
-import { Ebpf, HashMap, NotFoundError, Program, ProgramNotLoadedError } from "../src/index.js";
+import {
+  Ebpf,
+  HashMap,
+  KProbe,
+  KRetProbe,
+  NotFoundError,
+  Program,
+  ProgramNotLoadedError,
+  UProbe,
+  URetProbe,
+} from "../src/index.js";
 
 describeKernel("Ebpf.loadFile", () => {
   it("loads an object, runs its program, and reads its map through BTF codecs", () => {
@@ -39,5 +49,17 @@ describeKernel("Ebpf load options", () => {
     using bpf = Ebpf.loadFile(objectPath("minimal"), { skipPrograms: ["xdp_count"] });
     expect(bpf.programs()).toEqual([]);
     expect(() => bpf.program("xdp_count", Program)).toThrow(NotFoundError);
+  });
+});
+
+describeKernel("Ebpf.program class", () => {
+  it("KProbe/UProbe on a kretprobe/uretprobe section is the return-probe class, as the section says", () => {
+    using bpf = Ebpf.loadFile(objectPath("elf_sec_names"));
+    const uret = bpf.program("p_uretprobe", UProbe);
+    expect(uret).toBeInstanceOf(URetProbe);
+    expect(bpf.program("p_uretprobe", URetProbe)).toBeInstanceOf(URetProbe);
+    expect(bpf.program("p_uprobe", UProbe)).not.toBeInstanceOf(URetProbe);
+    expect(bpf.program("p_kretprobe", KProbe)).toBeInstanceOf(KRetProbe);
+    expect(bpf.program("p_kprobe", KProbe)).not.toBeInstanceOf(KRetProbe);
   });
 });
