@@ -67,7 +67,7 @@ describe("BTF.ext", () => {
 });
 
 describe("agreement with @ebpf/btf's parseBtfExt", () => {
-  it.each(["core_kinds", "reloc_link", "reloc_extern", "reloc_sections"])("%s", (name) => {
+  it.each(["core_kinds", "reloc_link", "reloc_callback", "reloc_extern", "reloc_sections"])("%s", (name) => {
     for (const endian of ["el", "eb"] as const) {
       const o = loadObject(name, endian);
       const ours = parseBtfExtInfo(o.spec.btfExtBytes!, (off) => o.btf.stringAt(off));

@@ -59,7 +59,7 @@ function mutate(spec: BpfObjectSpec, ext: ExtInfo): [BpfObjectSpec, ExtInfo] {
 
 describe.runIf(existsSync("/sys/kernel/btf/vmlinux"))("fuzzed relocation input", () => {
   const target = fromBtf(loadKernelBtf());
-  for (const name of ["core_kinds", "reloc_link", "reloc_extern"]) {
+  for (const name of ["core_kinds", "reloc_link", "reloc_callback", "reloc_extern"]) {
     it(`${name}: 400 mutations give results or EbpfErrors`, () => {
       const obj = loadObject(name);
       const localBtf = fromBtf(obj.btf);

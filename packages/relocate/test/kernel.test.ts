@@ -26,7 +26,7 @@ import {
   progTestRun,
 } from "@ebpf/sys";
 import { objectPath, vmlinuxHeader } from "@ebpf/test-programs";
-import { describeKernel, needsTool } from "@ebpf/testing";
+import { describeKernel, kernelAtLeast, needsTool } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   CALL,
@@ -38,6 +38,8 @@ import {
   fromBtf,
   type Instruction,
   LD_IMM64,
+  POISON_CALL_KFUNC_BASE,
+  PseudoCall,
   parseKernelConfig,
   poisonErrorFromLog,
   type RelocatedObject,
@@ -229,7 +231,11 @@ class OurLoad {
           }),
         );
       } catch (e) {
-        if (e instanceof LoadError) throw poisonErrorFromLog(p, e.log) ?? new Error(`${e.message}\n${e.log}`);
+        if (e instanceof LoadError) {
+          const poison = poisonErrorFromLog(p, e.log);
+          if (poison) throw poison;
+          e.message = `program "${p.name}": ${e.message}\n${e.log}`;
+        }
         throw e;
       }
     }
@@ -265,12 +271,48 @@ describeKernel(
       for (const l of loads) l.close();
     });
 
-    for (const name of ["core_kinds", "reloc_link", "reloc_extern"]) {
+    const byName = new Map<string, OurLoad>();
+    // Callbacks (ld_imm64 BPF_PSEUDO_FUNC) from 5.13, bpf_loop from 5.17: before, the verifier does not
+    // count a callback as a subprogram and refuses the func_info that lists it, libbpf's as ours.
+    const hasCallbacks = kernelAtLeast("5.17");
+    for (const name of ["core_kinds", "reloc_link", "reloc_callback", "reloc_extern"]) {
       let ours: OurLoad;
       let theirs: Map<string, XlatedInsn[]>;
+      if (name === "reloc_callback" && !hasCallbacks) {
+        it("reloc_callback: before 5.17 the kernel refuses the callback, libbpf's load and ours alike", () => {
+          const l = new OurLoad(loadObject(name));
+          loads.push(l);
+          const refusal = /number of funcs in func_info doesn't match number of subprogs/;
+          let err: unknown;
+          try {
+            l.load(kernel);
+          } catch (e) {
+            err = e;
+          }
+          expect(err).toBeInstanceOf(LoadError);
+          expect((err as LoadError).log).toMatch(refusal);
+          // Our func_info is libbpf's: the main program and each subprogram, the callback included.
+          const p = l.result.programs[0];
+          expect(p.funcInfo.map((f) => l.obj.btf.name(f.typeId))).toEqual([
+            "callback_main",
+            "loop_cb",
+            "square",
+          ]);
+          let libbpfErr: { stderr?: Buffer } | undefined;
+          try {
+            libbpfXlated(name);
+          } catch (e) {
+            libbpfErr = e as { stderr?: Buffer };
+          }
+          expect(libbpfErr, "libbpf loaded reloc_callback").toBeDefined();
+          expect(String(libbpfErr?.stderr)).toMatch(refusal);
+        });
+        continue;
+      }
       beforeAll(() => {
         ours = new OurLoad(loadObject(name), name !== "reloc_extern");
         loads.push(ours);
+        byName.set(name, ours);
         ours.load(kernel);
         theirs = libbpfXlated(name);
       });
@@ -300,7 +342,12 @@ describeKernel(
 
     it("our disassembler prints the kernel's xlated instructions exactly as bpftool does", () => {
       let compared = 0;
-      for (const name of ["core_kinds", "reloc_link", "reloc_extern"]) {
+      for (const name of [
+        "core_kinds",
+        "reloc_link",
+        "reloc_extern",
+        ...(hasCallbacks ? ["reloc_callback"] : []),
+      ]) {
         for (const [, insns] of libbpfXlated(name)) {
           for (const x of insns) {
             const insn = fromOpcodes(x.opcodes);
@@ -322,47 +369,86 @@ describeKernel(
         offset,
         imm,
       });
-      const insns: Instruction[] = [
+      // Every kernel: ALU, stores, the 64-bit atomic add, jmp32.
+      const base: Instruction[] = [
         I(0xb7, 1, 0, 0, -7), // r1 = -7
         I(0xb7, 2, 0, 0, 2), // r2 = 2
-        I(0x3f, 1, 2, 1, 0), // r1 s/= r2
-        I(0x97, 1, 0, 1, 2), // r1 s%= 2
-        I(0xbf, 3, 1, 8, 0), // r3 = (s8)r1
-        I(0xbc, 4, 1, 16, 0), // w4 = (s16)w1
-        I(0xd7, 3, 0, 0, 32), // r3 = bswap32 r3
-        I(0xd4, 3, 0, 0, 16), // r3 = le16 r3
-        I(0xdc, 3, 0, 0, 64), // r3 = be64 r3
         I(0x7b, 10, 1, -8, 0), // *(u64 *)(r10 -8) = r1
-        I(0x91, 5, 10, -8, 0), // r5 = *(s8 *)(r10 -8)
-        I(0x89, 5, 10, -8, 0), // r5 = *(s16 *)(r10 -8)
-        I(0x81, 5, 10, -8, 0), // r5 = *(s32 *)(r10 -8)
-        I(0xdb, 10, 2, -8, 0x00), // lock add
-        I(0xdb, 10, 2, -8, 0x01), // fetch add
-        I(0xdb, 10, 2, -8, 0x41), // fetch or
-        I(0xdb, 10, 2, -8, 0x51), // fetch and
-        I(0xdb, 10, 2, -8, 0xa1), // fetch xor
-        I(0xdb, 10, 2, -8, 0xe1), // xchg
-        I(0xb7, 0, 0, 0, 0),
-        I(0xdb, 10, 2, -8, 0xf1), // cmpxchg
         I(0x63, 10, 2, -12, 0), // *(u32 *)(r10 -12) = r2
-        I(0xc3, 10, 2, -12, 0x41), // 32-bit fetch or
+        I(0xdb, 10, 2, -8, 0x00), // lock add
+        I(0xd4, 1, 0, 0, 16), // r1 = le16 r1
+        I(0xdc, 1, 0, 0, 64), // r1 = be64 r1
         I(0x16, 2, 0, 1, 2), // if w2 == 0x2 goto pc+1
-        I(0x06, 0, 0, 0, 1), // gotol pc+1
-        I(0xb7, 0, 0, 0, 1),
-        I(0xe5, 0, 0, 1, 0), // may_goto pc+1
-        I(0xb7, 0, 0, 0, 2),
-        I(0x95, 0, 0, 0, 0),
+        I(0xb7, 0, 0, 0, 1), // r0 = 1
       ];
-      const logBuf = new Uint8Array(1 << 20);
-      let fd: Fd;
-      try {
-        fd = progLoad({
+      // The features a kernel may lack, with the release that brought them.
+      const groups: { since: string; what: string; insns: Instruction[] }[] = [
+        {
+          since: "5.12",
+          what: "fetch atomics",
+          insns: [
+            I(0xdb, 10, 2, -8, 0x01), // fetch add
+            I(0xdb, 10, 2, -8, 0x41), // fetch or
+            I(0xdb, 10, 2, -8, 0x51), // fetch and
+            I(0xdb, 10, 2, -8, 0xa1), // fetch xor
+            I(0xdb, 10, 2, -8, 0xe1), // xchg
+            I(0xb7, 0, 0, 0, 0),
+            I(0xdb, 10, 2, -8, 0xf1), // cmpxchg
+            I(0xc3, 10, 2, -12, 0x41), // 32-bit fetch or
+          ],
+        },
+        {
+          since: "6.6",
+          what: "cpu v4",
+          insns: [
+            I(0xb7, 1, 0, 0, -7), // r1 = -7
+            I(0xb7, 2, 0, 0, 2), // r2 = 2
+            I(0x3f, 1, 2, 1, 0), // r1 s/= r2
+            I(0x97, 1, 0, 1, 2), // r1 s%= 2
+            I(0xbf, 3, 1, 8, 0), // r3 = (s8)r1
+            I(0xbc, 4, 1, 16, 0), // w4 = (s16)w1
+            I(0xd7, 3, 0, 0, 32), // r3 = bswap32 r3
+            I(0x91, 5, 10, -8, 0), // r5 = *(s8 *)(r10 -8)
+            I(0x89, 5, 10, -8, 0), // r5 = *(s16 *)(r10 -8)
+            I(0x81, 5, 10, -8, 0), // r5 = *(s32 *)(r10 -8)
+            I(0x16, 2, 0, 1, 2), // if w2 == 0x2 goto pc+1
+            I(0x06, 0, 0, 0, 1), // gotol pc+1 (never taken: w2 is 2)
+            I(0xb7, 0, 0, 0, 1), // r0 = 1
+          ],
+        },
+        {
+          since: "6.9",
+          what: "may_goto",
+          insns: [
+            I(0xb7, 0, 0, 0, 2), // r0 = 2
+            I(0xe5, 0, 0, 1, 0), // may_goto pc+1
+          ],
+        },
+      ];
+      const tail = [I(0xb7, 0, 0, 0, 2), I(0x95, 0, 0, 0, 0)]; // r0 = 2; exit
+      const load = (insns: Instruction[], logBuf: Uint8Array) =>
+        progLoad({
           type: BpfProgType.XDP,
           insns: encodeInstructions(insns),
           license: "GPL",
           logBuf,
           logLevel: 2,
         });
+      // Before its release, each feature is refused by the verifier: the typed LoadError.
+      for (const g of groups.filter((x) => !kernelAtLeast(x.since))) {
+        expect(() => load([...base, ...g.insns, ...tail], new Uint8Array(1 << 16)), g.what).toThrow(
+          LoadError,
+        );
+      }
+      const insns = [
+        ...base,
+        ...groups.filter((x) => kernelAtLeast(x.since)).flatMap((x) => x.insns),
+        ...tail,
+      ];
+      const logBuf = new Uint8Array(1 << 20);
+      let fd: Fd;
+      try {
+        fd = load(insns, logBuf);
       } catch (e) {
         throw new Error(`${(e as Error).message}\n${e instanceof LoadError ? e.log : ""}`);
       }
@@ -384,6 +470,7 @@ describeKernel(
           }
           slot += 1;
         }
+        // Not visited: base's r0 = 1 when w2 is known to be 2, cpu v4's gotol.
         expect(checked).toBeGreaterThanOrEqual(insns.length - 2);
         expect(progTestRun({ progFd: fd, dataIn: new Uint8Array(64) }).retval).toBe(2);
       } finally {
@@ -392,7 +479,7 @@ describeKernel(
     });
 
     it("core_kinds: the kernel computes the expected values when our program runs", () => {
-      const l = loads[0];
+      const l = byName.get("core_kinds")!;
       expect(l.run("core_kinds")).toBe(2); // XDP_PASS
       const bss = l.mapValue(".bss", 0, 32 * 8);
       const dv = new DataView(bss.buffer);
@@ -400,8 +487,8 @@ describeKernel(
       expect(got).toEqual(expectedCoreKinds(kernel, l.obj.btf));
     });
 
-    it("reloc_link: subprograms, callbacks and global data compute the expected values", () => {
-      const l = loads[1];
+    it("reloc_link: subprograms and global data compute the expected values", () => {
+      const l = byName.get("reloc_link")!;
       expect(l.run("link_main")).toBe(2);
       const results = [0, 1, 2, 3].map((k) =>
         new DataView(l.mapValue("results", k, 8).buffer).getBigUint64(0, true),
@@ -412,8 +499,40 @@ describeKernel(
       expect(bss.getBigUint64(8, true)).toBe(26n);
     });
 
+    if (hasCallbacks)
+      it("reloc_callback: a bpf_loop callback calling a subprogram computes the expected values", () => {
+        const l = byName.get("reloc_callback")!;
+        expect(l.run("callback_main")).toBe(2);
+        const v = new DataView(l.mapValue(".bss", 0, 16).buffer);
+        expect([v.getBigUint64(0, true), v.getBigUint64(8, true)]).toEqual([30n, 49n]);
+      });
+
+    it("reloc_extern: the weak task kfuncs are kfunc calls from 6.2, poisoned dead calls before", () => {
+      const l = byName.get("reloc_extern")!;
+      const p = l.result.programs.find((x) => x.name === "extern_prog")!;
+      const calls = p.instructions.filter(
+        (i) => i.opcode === CALL && (i.reference?.name ?? "").startsWith("bpf_task_"),
+      );
+      const id = (n: string) => kernel.findIdsByName(n, BtfKind.Func)[0];
+      expect(calls.map((i) => [i.reference?.name, i.src, i.imm])).toEqual(
+        kernelAtLeast("6.2")
+          ? [
+              ["bpf_task_acquire", PseudoCall.KFUNC_CALL, id("bpf_task_acquire")],
+              ["bpf_task_release", PseudoCall.KFUNC_CALL, id("bpf_task_release")],
+            ]
+          : [
+              ["bpf_task_acquire", 0, POISON_CALL_KFUNC_BASE + 7],
+              ["bpf_task_release", 0, POISON_CALL_KFUNC_BASE + 8],
+            ],
+      );
+      if (!kernelAtLeast("6.2")) {
+        // The verifier removed the poisoned calls as dead code, as it does for libbpf's load.
+        expect(l.xlated("extern_prog").some((x) => x.disasm.includes("call"))).toBe(false);
+      }
+    });
+
     it("reloc_extern: kconfig values reach the program as libbpf lays them out", () => {
-      const l = loads[2];
+      const l = byName.get("reloc_extern")!;
       const kcfg = l.mapValue(
         ".kconfig",
         0,
@@ -429,14 +548,23 @@ describeKernel(
       const l = new OurLoad(loadObject("reloc_sections"));
       loads.push(l);
       l.load(kernel, ["sections_main"]);
-      expect(l.result.programs.find((p) => p.name === "sections_main")?.subprograms).toEqual([
-        "sum_cb",
-        "plus_twice",
-        "twice",
-      ]);
+      const subprograms = (name: string) => l.result.programs.find((p) => p.name === name)?.subprograms;
+      expect(subprograms("sections_main")).toEqual(["plus_twice", "twice"]);
+      expect(subprograms("sections_loop")).toEqual(["sum_cb"]);
       expect(l.run("sections_main")).toBe(2);
-      const v = new DataView(l.mapValue(".bss", 0, 16).buffer);
-      expect([v.getBigUint64(0, true), v.getBigUint64(8, true)]).toEqual([6n, 41n]);
+      expect(new DataView(l.mapValue(".bss", 0, 16).buffer).getBigUint64(8, true)).toBe(41n);
+      // The callback, from another section: run from 5.17, refused (like reloc_callback) before.
+      const cb = new OurLoad(loadObject("reloc_sections"));
+      loads.push(cb);
+      if (hasCallbacks) {
+        cb.load(kernel, ["sections_loop"]);
+        expect(cb.run("sections_loop")).toBe(2);
+        expect(new DataView(cb.mapValue(".bss", 0, 16).buffer).getBigUint64(0, true)).toBe(6n);
+      } else {
+        expect(() => cb.load(kernel, ["sections_loop"])).toThrow(
+          /number of funcs in func_info doesn't match number of subprogs/,
+        );
+      }
     });
 
     it("core_matches (clang-16 fixture): TYPE_MATCHES gives libbpf's xlated program and runs", () => {
@@ -486,6 +614,20 @@ describeKernel(
           ]);
           const l = new OurLoad(loadObjectFile(obj));
           loads.push(l);
+          if (!kernelAtLeast("5.14")) {
+            // handle_switch reads task_struct.__state unguarded; before 5.14 the field is `state`: the
+            // relocation is poisoned and the verifier reaches it, for libbpf as for us.
+            let err: unknown;
+            try {
+              l.load(kernel);
+            } catch (e) {
+              err = e;
+            }
+            expect(err).toMatchObject({ code: "ERR_EBPF_CORE_POISONED" });
+            expect((err as Error).message).toMatch(/program "handle_switch".*struct task_struct\.__state/);
+            expect(() => libbpfXlated("anchor_core", obj)).toThrow(/__state/);
+            return;
+          }
           l.load(kernel);
           const theirs = libbpfXlated("anchor_core", obj);
           expect([...l.progs.keys()].sort()).toEqual([...theirs.keys()].sort());

@@ -1,5 +1,7 @@
 // Extern relocations: .kconfig values (present, absent-weak, bool, tristate, string), kfunc calls, and
-// a weak kfunc that resolves to nothing. (Typed __ksym variables are in reloc_ksym.bpf.c: this kernel
+// a weak kfunc that resolves to nothing. The task kfuncs are weak too, guarded by their address (what
+// bpf_ksym_exists does): they landed in 6.2, and older kernels must still load this object (libbpf
+// poisons the unresolved calls, and the verifier drops them as dead code). (Typed __ksym variables are in reloc_ksym.bpf.c: this kernel
 // cannot resolve per-CPU symbol addresses, so that one is only relocated, never loaded.)
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -12,8 +14,8 @@ extern enum libbpf_tristate CONFIG_BPF_JIT __kconfig __weak;
 extern char CONFIG_DEFAULT_HOSTNAME[16] __kconfig __weak;
 extern int CONFIG_NOT_A_REAL_OPTION_XYZ __kconfig __weak;
 
-extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
-extern void bpf_task_release(struct task_struct *p) __ksym;
+extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 extern void bpf_kfunc_that_does_not_exist(void) __ksym __weak;
 
 __u64 out[8];
@@ -28,10 +30,12 @@ int BPF_PROG(extern_prog, bool preempt, struct task_struct *prev, struct task_st
   out[3] = CONFIG_BPF_JIT;
   out[4] = CONFIG_DEFAULT_HOSTNAME[0];
   out[5] = CONFIG_NOT_A_REAL_OPTION_XYZ;
-  t = bpf_task_acquire(next);
-  if (t) {
-    out[7] = t->pid;
-    bpf_task_release(t);
+  if (bpf_task_acquire && bpf_task_release) {
+    t = bpf_task_acquire(next);
+    if (t) {
+      out[7] = t->pid;
+      bpf_task_release(t);
+    }
   }
   if (bpf_kfunc_that_does_not_exist)
     bpf_kfunc_that_does_not_exist();
