@@ -51,7 +51,13 @@ export {
 } from "./types/fd-maps.js";
 export { HashMap, LruHashMap, LruPerCpuHashMap, type PerCpuCodecs, PerCpuHashMap } from "./types/hash.js";
 export { type LpmKey, LpmTrie, lpmKeyCodec } from "./types/lpm.js";
-export { ArenaMap as Arena, ArenaMap, StackTraceMap, StructOpsMap } from "./types/misc.js";
+export {
+  ArenaMap as Arena,
+  ArenaMap,
+  StackTraceMap,
+  type StructOpsCodecs,
+  StructOpsMap,
+} from "./types/misc.js";
 export { BloomFilter, type KeylessMapSpec, Queue, Stack, type ValueCodec } from "./types/queue.js";
 export {
   CgroupStorage,

@@ -37,6 +37,8 @@ export interface KernelMapInfo {
   btfKeyTypeId: number;
   btfValueTypeId: number;
   mapExtra: bigint;
+  /** struct_ops maps: the kernel BTF id of the value struct (0 for other maps; optional for fakes). */
+  btfVmlinuxValueTypeId?: number;
 }
 
 /**
@@ -91,6 +93,11 @@ export interface MapKernel {
    * BTF, map-in-map an inner map); undefined when that cannot be told. Optional: fakes may leave it out.
    */
   probeMapType?(type: number): boolean | undefined;
+  /**
+   * `BPF_BTF_LOAD` of raw BTF; returns the fd. Optional: used to lend a placeholder BTF to struct_ops
+   * map creation, which the kernel refuses without some BTF fd.
+   */
+  loadBtf?(btf: Uint8Array): number;
   elementPort(fd: number, keySize: number, valueSize: number): ElementPort;
   lookupBatch(
     fd: number,

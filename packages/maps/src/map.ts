@@ -2,6 +2,7 @@
  * `BpfMap`: the typed key/value API over one map, shared by every map class.
  */
 import type { Btf, CodecOptions } from "@ebpf/btf";
+import { Errno, NotSupportedError, SyscallError } from "@ebpf/sys";
 import { BpfFlags } from "./abi.js";
 import {
   type BatchLookupOptions,
@@ -52,6 +53,29 @@ export interface MapInfo {
   btfKeyTypeId: number;
   btfValueTypeId: number;
   mapExtra: bigint;
+  /** struct_ops maps: the kernel (vmlinux) BTF id of the value struct; 0 for every other map. */
+  btfVmlinuxValueTypeId: number;
+}
+
+/**
+ * Lookups and key walks the map type does not offer to user space at all (the kernel says ENOTSUPP or
+ * EOPNOTSUPP: XSKMAP lookups, local storage key walks...) become {@link NotSupportedError}, as batch
+ * commands do. Updates keep the SyscallError: there the same errnos mean an fd of the wrong kind.
+ */
+function unsupportedOp(e: unknown, op: string, core: MapCore): unknown {
+  if (e instanceof SyscallError && (e.errno === Errno.ENOTSUPP || e.errno === Errno.EOPNOTSUPP)) {
+    return new NotSupportedError({ feature: `${op} on ${mapTypeName(core.info.type)} maps`, cause: e });
+  }
+  return e;
+}
+
+/** `port.lookup`, with {@link unsupportedOp}'s translation. */
+function lookupElem(port: ElementPort, flags: number, core: MapCore): boolean {
+  try {
+    return port.lookup(flags);
+  } catch (e) {
+    throw unsupportedOp(e, "BPF_MAP_LOOKUP_ELEM", core);
+  }
 }
 
 /** Turns {@link UpdateOptions} into `BPF_*` element flags. */
@@ -152,7 +176,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   info(): MapInfo {
     const fd = this.core.fd("info()");
     const k: KernelMapInfo = this.core.kernel.info(fd);
-    return { ...k, typeName: mapTypeName(k.type), frozen: this.core.kernel.isFrozen(fd) };
+    return {
+      ...k,
+      btfVmlinuxValueTypeId: k.btfVmlinuxValueTypeId ?? 0,
+      typeName: mapTypeName(k.type),
+      frozen: this.core.kernel.isFrozen(fd),
+    };
   }
 
   /** @internal The reusable key/value buffers of this map. */
@@ -168,11 +197,15 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     return this.portCache;
   }
 
-  /** The value stored under `key`, or `undefined` when there is none. */
+  /**
+   * The value stored under `key`, or `undefined` when there is none.
+   *
+   * @throws `NotSupportedError` when the map type has no lookup from user space (e.g. XSKMAP).
+   */
   get(key: K, flags = 0): V | undefined {
     const port = this.port();
     this.keyCodec.encode(key, this.keyView!, 0);
-    if (!port.lookup(flags)) return undefined;
+    if (!lookupElem(port, flags, this.core)) return undefined;
     return this.valueCodec.decode(this.valueView!, 0);
   }
 
@@ -202,13 +235,15 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   has(key: K): boolean {
     const port = this.port();
     this.keyCodec.encode(key, this.keyView!, 0);
-    return port.lookup(0);
+    return lookupElem(port, 0, this.core);
   }
 
   /**
    * Every key, by `BPF_MAP_GET_NEXT_KEY`. Safe against concurrent deletes (including deleting the
    * current key in the loop): when the kernel restarts from the first key, keys already yielded are
    * skipped, so none is yielded twice.
+   *
+   * @throws `NotSupportedError` when the map type cannot be walked (local storage, keyed by fds).
    */
   *keys(): Generator<K, void, undefined> {
     for (const raw of this.rawKeys()) yield this.keyCodec.decode(new DataView(raw.buffer), 0);
@@ -220,7 +255,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
       const key = this.keyCodec.decode(new DataView(raw.buffer), 0);
       const port = this.port();
       port.key.set(raw);
-      if (!port.lookup(0)) continue;
+      if (!lookupElem(port, 0, this.core)) continue;
       yield [key, this.valueCodec.decode(this.valueView!, 0)];
     }
   }
@@ -246,7 +281,13 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     for (;;) {
       const port = this.port();
       if (current) port.key.set(current);
-      if (!port.getNextKey(fromStart)) return;
+      let more: boolean;
+      try {
+        more = port.getNextKey(fromStart);
+      } catch (e) {
+        throw unsupportedOp(e, "BPF_MAP_GET_NEXT_KEY", this.core);
+      }
+      if (!more) return;
       fromStart = false;
       const next = port.nextKey.slice(0, keySize);
       current = next;

@@ -2,6 +2,7 @@
  * Creating and opening maps at the handle level: from a spec, a pin path, an id, or an fd. Turns
  * "the kernel cannot create this type" into `NotSupportedError` by probing the type alone.
  */
+import { BtfBuilder } from "@ebpf/btf";
 import { NotSupportedError } from "@ebpf/sys";
 import { BpfFlags, BpfMapType } from "./abi.js";
 import { MapCore } from "./core.js";
@@ -114,7 +115,31 @@ function sanitizeName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 15);
 }
 
-/** Creates a map from a spec. Unknown types give `MapTypeError`; types the host lacks `NotSupportedError`. */
+let placeholder: Uint8Array | undefined;
+/** One `int`: the smallest BTF the kernel loads. */
+function placeholderBtf(): Uint8Array {
+  if (!placeholder) {
+    const b = new BtfBuilder();
+    b.addInt("int", 4, 1);
+    placeholder = b.marshal();
+  }
+  return placeholder;
+}
+
+/**
+ * A struct_ops map's value type is kernel BTF, yet the kernel also insists on a BTF fd in the request
+ * (libbpf passes the object's): lend a placeholder when the spec has none. Returns the fd to close.
+ */
+function lendStructOpsBtf(spec: MapSpec, type: number, kernel: MapKernel): number | undefined {
+  if (type !== BpfMapType.STRUCT_OPS || !spec.btfVmlinuxValueTypeId || spec.btfFd !== undefined)
+    return undefined;
+  return kernel.loadBtf?.(placeholderBtf());
+}
+
+/**
+ * Creates a map from a spec. Unknown types give `MapTypeError`; types the host lacks `NotSupportedError`.
+ * A struct_ops spec needs only `btfVmlinuxValueTypeId` (a placeholder BTF fd is lent when `btfFd` is absent).
+ */
 export function createMapCore(spec: MapSpec, options: CreateMapOptions = {}, kernel = mapKernel()): MapCore {
   const type = mapTypeNumber(spec.type);
   if (!knownTypes.has(type)) throw new MapTypeError(`unknown map type ${type}`, spec.name);
@@ -124,8 +149,10 @@ export function createMapCore(spec: MapSpec, options: CreateMapOptions = {}, ker
     ownInner = kernel.createMap(createRequest(spec.innerMap));
     innerFd = ownInner;
   }
+  let lentBtf: number | undefined;
   try {
-    const req = createRequest(spec, innerFd);
+    lentBtf = lendStructOpsBtf(spec, type, kernel);
+    const req = createRequest(lentBtf === undefined ? spec : { ...spec, btfFd: lentBtf }, innerFd);
     let fd: number;
     try {
       fd = kernel.createMap(req);
@@ -141,6 +168,7 @@ export function createMapCore(spec: MapSpec, options: CreateMapOptions = {}, ker
     return core;
   } finally {
     if (ownInner !== undefined) kernel.close(ownInner);
+    if (lentBtf !== undefined) kernel.close(lentBtf);
   }
 }
 

@@ -7,6 +7,8 @@
 import { readFileSync, unlinkSync } from "node:fs";
 import {
   BpfFlags,
+  BpfMapInfo,
+  btfLoad,
   Fd,
   getFdById,
   haveMapType,
@@ -82,6 +84,7 @@ export function createSysMapKernel(): MapKernel {
         return undefined; // no probe for the type (struct_ops), or not privileged enough to ask
       }
     },
+    loadBtf: (btf) => btfLoad({ btf }).release(),
     // MapElemOps already has the ElementPort shape: hand it out directly (no extra call layer).
     elementPort: (fd, keySize, valueSize) => new MapElemOps(borrow(fd, "map"), keySize, valueSize),
     lookupBatch(fd, andDelete, inBatch, outBatch, keys, values, count, elemFlags) {
@@ -115,8 +118,10 @@ export function createSysMapKernel(): MapKernel {
     },
     fdById: (id) => getFdById("map", id).release(),
     info(fd) {
-      const { raw: _raw, ...info } = mapInfo(fd);
-      return info;
+      const { raw, ...info } = mapInfo(fd);
+      const vt = BpfMapInfo.fields.btf_vmlinux_value_type_id;
+      const btfVmlinuxValueTypeId = new DataView(raw.buffer, raw.byteOffset).getUint32(vt.offset, true);
+      return { ...info, btfVmlinuxValueTypeId };
     },
     isFrozen(fd) {
       const text = readFileSync(`/proc/self/fdinfo/${fd}`, "utf8");

@@ -42,6 +42,13 @@ export class FakeKernel implements MapKernel {
   readonly unsupported = new Set<number>();
   /** Types whose batch commands fail with ENOTSUPP, like per-CPU arrays before 5.13. */
   readonly batchUnsupported = new Set<number>();
+  /** Types with no user-space lookup / key walk / update: errno per type (XSKMAP: EOPNOTSUPP...). */
+  readonly lookupErrno = new Map<number, number>();
+  readonly nextKeyErrno = new Map<number, number>();
+  readonly updateErrno = new Map<number, number>();
+  /** fds handed out by loadBtf, and which of them are still open. */
+  readonly btfFds = new Set<number>();
+  readonly loadedBtf: Uint8Array[] = [];
   private nextFd = 100;
   private nextId = 1;
   cpus = 4;
@@ -75,6 +82,9 @@ export class FakeKernel implements MapKernel {
     this.calls++;
     if (this.unsupported.has(req.type)) fail(BpfCmd.MAP_CREATE, Errno.EINVAL);
     if (req.maxEntries === 0 && req.type !== BpfMapType.CGROUP_STORAGE) fail(BpfCmd.MAP_CREATE, Errno.EINVAL);
+    // Like the kernel: a struct_ops value type resolves only with a BTF fd in the request.
+    if (req.btfVmlinuxValueTypeId && !(req.btfFd !== undefined && this.btfFds.has(req.btfFd)))
+      fail(BpfCmd.MAP_CREATE, Errno.EINVAL);
     const stride = (req.valueSize + 7) & ~7;
     const valueBytes = this.perCpu(req.type) ? stride * this.cpus : req.valueSize;
     const m: FakeMap = {
@@ -160,10 +170,15 @@ export class FakeKernel implements MapKernel {
       nextKey,
       lookup: () => {
         this.calls++;
-        return this.lookup(this.get(fd, BpfCmd.MAP_LOOKUP_ELEM), key, value);
+        const m = this.get(fd, BpfCmd.MAP_LOOKUP_ELEM);
+        const e = this.lookupErrno.get(m.req.type);
+        if (e) fail(BpfCmd.MAP_LOOKUP_ELEM, e);
+        return this.lookup(m, key, value);
       },
       update: (flags) => {
         this.calls++;
+        const e = this.updateErrno.get(this.get(fd, BpfCmd.MAP_UPDATE_ELEM).req.type);
+        if (e) fail(BpfCmd.MAP_UPDATE_ELEM, e);
         this.update(this.get(fd, BpfCmd.MAP_UPDATE_ELEM), key, value, flags, BpfCmd.MAP_UPDATE_ELEM);
       },
       delete: () => {
@@ -190,6 +205,8 @@ export class FakeKernel implements MapKernel {
       getNextKey: (fromStart) => {
         this.calls++;
         const m = this.get(fd, BpfCmd.MAP_GET_NEXT_KEY);
+        const e = this.nextKeyErrno.get(m.req.type);
+        if (e) fail(BpfCmd.MAP_GET_NEXT_KEY, e);
         if (m.array) {
           const i = fromStart ? -1 : this.arrayIndex(m, key);
           if (i + 1 >= m.req.maxEntries) return false;
@@ -311,7 +328,14 @@ export class FakeKernel implements MapKernel {
       btfKeyTypeId: r.btfKeyTypeId ?? 0,
       btfValueTypeId: r.btfValueTypeId ?? 0,
       mapExtra: r.mapExtra ?? 0n,
+      btfVmlinuxValueTypeId: r.btfVmlinuxValueTypeId ?? 0,
     };
+  }
+  loadBtf(btf: Uint8Array): number {
+    this.loadedBtf.push(btf);
+    const fd = this.nextFd++;
+    this.btfFds.add(fd);
+    return fd;
   }
   isFrozen(fd: number): boolean {
     return this.get(fd, BpfCmd.OBJ_GET_INFO_BY_FD).frozen;
@@ -320,7 +344,7 @@ export class FakeKernel implements MapKernel {
     return this.newFd(this.get(fd, BpfCmd.OBJ_GET_INFO_BY_FD));
   }
   close(fd: number): void {
-    if (this.perf.delete(fd)) return;
+    if (this.perf.delete(fd) || this.btfFds.delete(fd)) return;
     if (!this.fds.delete(fd)) throw new SyscallError({ syscall: "close", errno: Errno.EBADF });
   }
   openFds(): number {

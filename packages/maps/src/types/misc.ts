@@ -2,6 +2,7 @@
  * `StackTraceMap`, `Arena` and `StructOpsMap`.
  */
 import { BpfFlags, BpfMapType } from "../abi.js";
+import { btfCodec } from "../btf-codec.js";
 import { type Codec, codecs, hostIsLittleEndian } from "../codec.js";
 import type { MapCore } from "../core.js";
 import { createWith, expectType, type MapSource, openWith, type TypedMapSpec } from "../factory.js";
@@ -75,25 +76,41 @@ export class ArenaMap extends BpfMap<Uint8Array, Uint8Array> {
 }
 
 /**
+ * Value codecs of a {@link StructOpsMap}: an explicit `valueCodec`, or `btf` = the kernel's BTF
+ * (`loadKernelBtf()`) to decode the value struct named by the map's `btfVmlinuxValueTypeId`.
+ */
+export type StructOpsCodecs<V> = Pick<MapCodecs<number, V>, "valueCodec" | "btf" | "btfOptions">;
+
+/**
  * `BPF_MAP_TYPE_STRUCT_OPS`: one element (key 0) whose value is a kernel struct of function pointers
- * (`spec.btfVmlinuxValueTypeId` names it). Usually created and filled by the loader; this class gives
- * raw access to the value.
+ * (`spec.btfVmlinuxValueTypeId` names it, e.g. `bpf_struct_ops_tcp_congestion_ops`). Usually created
+ * and filled by the loader; this class gives access to the value, raw or decoded through kernel BTF.
+ *
+ * @example
+ * ```ts
+ * const vmlinux = loadKernelBtf();
+ * const id = vmlinux.findIdByName("bpf_struct_ops_tcp_congestion_ops", BtfKind.Struct)!;
+ * using ops = StructOpsMap.create(
+ *   { keySize: 4, valueSize: vmlinux.sizeOf(id), maxEntries: 1, btfVmlinuxValueTypeId: id },
+ *   { btf: vmlinux },
+ * );
+ * ops.get(0); // { common: { refcnt: ..., state: 0 }, data: { ... } } (the layout of the running kernel)
+ * ```
  */
 export class StructOpsMap<V = Uint8Array> extends BpfMap<number, V> {
-  constructor(source: MapCore | BpfMap<unknown, unknown>, c: Pick<MapCodecs<number, V>, "valueCodec"> = {}) {
-    super(source, { keyCodec: codecs.u32, valueCodec: c.valueCodec });
+  constructor(source: MapCore | BpfMap<unknown, unknown>, c: StructOpsCodecs<V> = {}) {
+    const core = "core" in source ? source.core : source;
+    const valueTypeId = core.info.btfVmlinuxValueTypeId ?? 0;
+    const fromKernelBtf = c.btf ? btfCodec<V>(c.btf, valueTypeId, c.btfOptions) : undefined;
+    super(core, { keyCodec: codecs.u32, valueCodec: c.valueCodec ?? fromKernelBtf });
     expectType(this.core, [BpfMapType.STRUCT_OPS], "StructOpsMap");
   }
   /** Creates a map of this type from `spec` (the type may be omitted). */
-  static create<V = Uint8Array>(
-    spec: TypedMapSpec,
-    c?: Pick<MapCodecs<number, V>, "valueCodec">,
-    o?: CreateMapOptions,
-  ) {
+  static create<V = Uint8Array>(spec: TypedMapSpec, c?: StructOpsCodecs<V>, o?: CreateMapOptions) {
     return createWith(spec, BpfMapType.STRUCT_OPS, (core) => new StructOpsMap<V>(core, c), o);
   }
   /** Wraps an existing map of this type: by pin path, id, fd (duplicated) or another map object. */
-  static open<V = Uint8Array>(source: MapSource, c?: Pick<MapCodecs<number, V>, "valueCodec">) {
+  static open<V = Uint8Array>(source: MapSource, c?: StructOpsCodecs<V>) {
     return openWith(source, (core) => new StructOpsMap<V>(core, c));
   }
 }
