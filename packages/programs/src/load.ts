@@ -148,7 +148,12 @@ export function loadProgramFd(
   const errno = truncated ? first.errno : failure.errno;
   // An expected attach type the kernel does not know fails with EINVAL, or with a verifier complaint for
   // the BTF-targeted types: say which feature is missing. (struct_ops passes a member index there.)
-  if (sys === kernelSyscalls && target.expectedAttachType === undefined && errno !== Errno.EPERM)
+  if (
+    sys === kernelSyscalls &&
+    spec.type !== BpfProgType.STRUCT_OPS &&
+    target.expectedAttachType === undefined &&
+    errno !== Errno.EPERM
+  )
     unsupportedAttachType(spec.type, spec.expectedAttachType);
   if (log.trim() === "") {
     // A type the kernel does not know fails with EINVAL before the verifier writes anything.
