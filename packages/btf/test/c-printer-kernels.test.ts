@@ -1,15 +1,15 @@
 // formatC on older kernels' BTF (the test-vm kernels: 5.10, 6.1, 6.12; fetched by `pnpm test:vm` into
 // test-vm/.cache/kernels/<k>/): clang must reproduce every uniquely named struct and union layout.
-// Opt-in (about a minute per kernel on this machine): EBPF_BTF_OLD_KERNELS=1.
+// About 7 s per kernel; needs clang and the fetched kernels (`bash test-vm/fetch.sh <k>`, done by setup --tests).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatC, parseBtf } from "@ebpf/btf";
-import { describe, expect, it } from "vitest";
-import { hasClang, layoutDifferences, uniqueComposites } from "./c-printer-roundtrip.js";
+import { describeRequires, itRequires, needsPath, needsTool } from "@ebpf/testing";
+import { expect } from "vitest";
+import { layoutDifferences, uniqueComposites } from "./c-printer-roundtrip.js";
 import { elfSection } from "./helpers/elf-section.js";
 
 const cache = join(import.meta.dirname, "..", "..", "..", "test-vm", ".cache", "kernels");
-const enabled = process.env.EBPF_BTF_OLD_KERNELS === "1" && hasClang();
 
 function kernelBtf(version: string): Uint8Array | undefined {
   const dir = join(cache, version);
@@ -19,9 +19,9 @@ function kernelBtf(version: string): Uint8Array | undefined {
   return undefined;
 }
 
-describe.skipIf(!enabled)("vmlinux.h for older kernels", () => {
+describeRequires(needsTool("clang"))("vmlinux.h for older kernels", () => {
   for (const version of ["5.10", "6.1", "6.12"]) {
-    it.skipIf(!existsSync(join(cache, version)))(
+    itRequires(needsPath(join(cache, version), `bash test-vm/fetch.sh ${version}`))(
       `Linux ${version}: clang reproduces every layout`,
       () => {
         const raw = kernelBtf(version);
