@@ -31,6 +31,8 @@ export interface VerifierErrorDetails extends EbpfErrorOptions {
   log: string;
   /** True when the log was cut short (the buffer limit was reached). */
   truncated: boolean;
+  /** What usually causes this reason and what to do, when the reason is a well-known one. */
+  hint?: string;
 }
 
 /**
@@ -66,10 +68,13 @@ export class VerifierError extends EbpfError {
   readonly log: string;
   /** True when the log was cut short. */
   readonly truncated: boolean;
+  /** What usually causes this reason and what to do, for well-known reasons. */
+  readonly hint: string | undefined;
 
   constructor(d: VerifierErrorDetails) {
     const lines = [`program "${d.program}" rejected by the verifier: ${d.reason || d.errnoName}`];
     if (d.source) lines.push(`  at ${d.source.file}:${d.source.line}: ${d.source.text}`);
+    if (d.hint) lines.push(`  hint: ${d.hint}`);
     if (d.context) lines.push(d.context);
     super("ERR_EBPF_VERIFIER", lines.join("\n"), d);
     this.program = d.program;
@@ -81,6 +86,7 @@ export class VerifierError extends EbpfError {
     this.context = d.context;
     this.log = d.log;
     this.truncated = d.truncated;
+    this.hint = d.hint;
   }
 }
 

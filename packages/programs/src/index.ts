@@ -96,4 +96,5 @@ export {
 } from "./program.js";
 export { loadProgram, programClassFor } from "./registry.js";
 export type { ProgramBtf, ProgramLoadSpec } from "./spec.js";
+export { verifierHint } from "./verifier-hints.js";
 export { parseVerifierLog, type VerifierLogSummary } from "./verifier-log.js";

@@ -28,6 +28,7 @@ import {
 } from "@ebpf/sys";
 import { VerifierError, type VerifierSourceLine } from "./errors.js";
 import type { ProgramLoadSpec } from "./spec.js";
+import { verifierHint } from "./verifier-hints.js";
 import { parseVerifierLog } from "./verifier-log.js";
 
 const FUNC_INFO_REC_SIZE = 8;
@@ -242,6 +243,7 @@ export function verifierError(
     context,
     log,
     truncated,
+    hint: verifierHint(summary.reason),
   });
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { sourceDir } from "@ebpf/test-programs";
 import { describeKernel } from "@ebpf/testing";
 import { describe, expect, it } from "vitest";
-import { Program, parseVerifierLog, VerifierError } from "../src/index.js";
+import { Program, parseVerifierLog, VerifierError, verifierHint } from "../src/index.js";
 import { lineOf, openTestObject } from "./objects.js";
 
 describe("parseVerifierLog", () => {
@@ -30,6 +30,16 @@ describe("parseVerifierLog", () => {
     expect(s).toMatchObject({ reason: "unreachable insn 3", insnIndex: 3 });
   });
 
+  it("gives a hint for well-known reasons only", () => {
+    expect(verifierHint("R1 invalid mem access 'map_value_or_null'")).toMatch(/against NULL/);
+    expect(verifierHint("number of funcs in func_info doesn't match number of subprogs")).toMatch(
+      /Linux 5\.13/,
+    );
+    expect(verifierHint("unreleased reference id=2 alloc_insn=7")).toMatch(/bpf_ringbuf_submit/);
+    expect(verifierHint("back-edge from insn 12 to 4")).toMatch(/bounded/);
+    expect(verifierHint("some reason nobody has seen")).toBeUndefined();
+  });
+
   it("returns an empty reason for an empty log", () => {
     expect(parseVerifierLog("\n").reason).toBe("");
   });
@@ -38,10 +48,18 @@ describe("parseVerifierLog", () => {
 describeKernel("VerifierError from broken C programs", () => {
   const source = readFileSync(`${sourceDir}/prog_broken.bpf.c`, "utf8");
   const cases = [
-    { prog: "ctx_out_of_bounds", reason: /invalid bpf_context access/ },
-    { prog: "packet_unchecked", reason: /invalid access to packet|outside of the packet/ },
+    {
+      prog: "ctx_out_of_bounds",
+      reason: /invalid bpf_context access/,
+      hint: /context field is not readable/,
+    },
+    {
+      prog: "packet_unchecked",
+      reason: /invalid access to packet|outside of the packet/,
+      hint: /compare against data_end/,
+    },
     // Older kernels (5.10) print an unknown scalar as 'inv'.
-    { prog: "scalar_deref", reason: /invalid mem access '(scalar|inv)'/ },
+    { prog: "scalar_deref", reason: /invalid mem access '(scalar|inv)'/, hint: /bpf_probe_read_kernel/ },
   ];
   for (const c of cases) {
     it(`${c.prog}: names the program, the reason and the C line`, () => {
@@ -62,6 +80,8 @@ describeKernel("VerifierError from broken C programs", () => {
       const [first, second] = v.message.split("\n");
       expect(first).toBe(`program "${c.prog}" rejected by the verifier: ${v.reason}`);
       expect(second).toContain(`prog_broken.bpf.c:${expectedLine}`);
+      expect(v.hint).toMatch(c.hint);
+      expect(v.message.split("\n")[2]).toBe(`  hint: ${v.hint}`);
       expect(v.context).toMatch(new RegExp(`>\\s*${v.insnIndex}: `));
       expect(v.log).toContain(v.reason);
     });
