@@ -2,9 +2,13 @@
 import { BpfCmd, BtfLoadAttr, ProgLoadAttr } from "./abi.generated.js";
 import { cString, putString } from "./attr.js";
 import { bpfCmdName, bpfRaw, fillAttr } from "./bpf-call.js";
+import { Errno } from "./errno.js";
 import { SyscallError, type SyscallErrorDetails } from "./errors.js";
 import { Fd, rawFd } from "./fd.js";
 import { addressOf } from "./libc.js";
+
+/** BPF_PROG_LOAD attempts while the kernel answers EAGAIN (libbpf makes 5). */
+const PROG_LOAD_ATTEMPTS = 5;
 
 /** Options of {@link progLoad}: the fields of the BPF_PROG_LOAD attr. */
 export interface ProgLoadOptions {
@@ -126,7 +130,11 @@ export function progLoad(options: ProgLoadOptions): Fd {
     prog_token_fd: optFd(options.progTokenFd),
   });
   if (options.name) putString(s.bytes, ProgLoadAttr.fields.prog_name, options.name);
-  const r = bpfRaw(BpfCmd.PROG_LOAD, s.address, ProgLoadAttr.byteSize);
+  let r = bpfRaw(BpfCmd.PROG_LOAD, s.address, ProgLoadAttr.byteSize);
+  // The verifier gives up with EAGAIN when a signal is pending (a profiler's SIGPROF, a timer): like libbpf,
+  // try again a few times before reporting it.
+  for (let attempt = 1; r === -Errno.EAGAIN && attempt < PROG_LOAD_ATTEMPTS; attempt++)
+    r = bpfRaw(BpfCmd.PROG_LOAD, s.address, ProgLoadAttr.byteSize);
   if (r < 0) {
     const trueSize = s.view.getUint32(ProgLoadAttr.fields.log_true_size.offset, true);
     throw new LoadError({

@@ -2,11 +2,13 @@ import { existsSync, unlinkSync } from "node:fs";
 import { describeKernel, kernelAtLeast } from "@ebpf/testing";
 import { expect, it } from "vitest";
 import {
+  BpfCmd,
   BpfFuncId,
   BpfMapType,
   BpfProgType,
   BpfStatsType,
   btfInfo,
+  Errno,
   enableStats,
   getFdById,
   getNextId,
@@ -20,11 +22,35 @@ import {
   progInfo,
   progLoad,
   progTestRun,
+  setFaultInjector,
   XdpAction,
 } from "../src/index.js";
 import { addImm, call, concat, exit, ldMapFd, movImm, movReg, returnImm, stW } from "./asm.js";
 
 describeKernel("bpf program commands", () => {
+  it("retries BPF_PROG_LOAD while the kernel says EAGAIN, five attempts in all (as libbpf)", () => {
+    let loads = 0;
+    let failFirst = 4;
+    setFaultInjector((name, args) => {
+      if (name !== "bpf" || args[0] !== BpfCmd.PROG_LOAD) return 0;
+      loads++;
+      return loads <= failFirst ? Errno.EAGAIN : 0;
+    });
+    try {
+      const load = () =>
+        progLoad({ type: BpfProgType.XDP, insns: returnImm(XdpAction.PASS), license: "GPL" });
+      using prog = load();
+      expect(progInfo(prog).type).toBe(BpfProgType.XDP);
+      expect(loads).toBe(5);
+      loads = 0;
+      failFirst = Number.POSITIVE_INFINITY;
+      expect(load).toThrow(expect.objectContaining({ errno: Errno.EAGAIN, command: "BPF_PROG_LOAD" }));
+      expect(loads).toBe(5);
+    } finally {
+      setFaultInjector(undefined);
+    }
+  });
+
   it("loads an XDP program and test-runs it", () => {
     using prog = progLoad({
       type: BpfProgType.XDP,
