@@ -1,6 +1,6 @@
 import { BtfError, btfParseError } from "./errors.js";
 import { BtfKind, kindName } from "./kinds.js";
-import { NameIndex } from "./name-index.js";
+import { essentialNameOf, NameIndex } from "./name-index.js";
 import { enumValueOf, findMember, type MemberLayout, membersOf, typeNameOf } from "./query.js";
 import { decodeCString } from "./strings.js";
 import type {
@@ -310,38 +310,26 @@ export class Btf implements Iterable<BtfType> {
    */
   findIdsByEssentialName(name: string): number[] {
     const out = this.base ? this.base.findIdsByEssentialName(name) : [];
-    const own: number[] = [];
-    this.#find(name, (id) => {
-      own.push(id);
-      return false;
-    });
-    const index = this.#nameIndex;
+    const index = this.#index();
     const start = this.startId;
-    let flavoredSeen = false;
     if (index instanceof NameIndex) {
-      // Exact matches came from #find; here only names that really carry a flavor suffix.
-      for (const i of index.flavored) {
-        const n = this.name(i + start);
-        if (n.length > name.length && essentialNameOf(n) === name) {
-          own.push(i + start);
-          flavoredSeen = true;
-        }
-      }
-    } else if (index) {
-      for (const [n, ids] of index) {
-        if (n.length <= name.length || !n.includes("___") || essentialNameOf(n) !== name) continue;
-        if (typeof ids === "number") own.push(ids);
-        else own.push(...ids);
-        flavoredSeen = true;
-      }
+      for (const i of index.findEssential(name)) out.push(i + start);
+      return out;
     }
-    if (flavoredSeen) own.sort((a, b) => a - b);
+    const own: number[] = [];
+    for (const [n, ids] of index) {
+      if (n !== name && !(n.length > name.length && n.startsWith(name) && essentialNameOf(n) === name))
+        continue;
+      if (typeof ids === "number") own.push(ids);
+      else own.push(...ids);
+    }
+    own.sort((a, b) => a - b);
     for (const id of own) out.push(id);
     return out;
   }
 
-  /** Visits own type ids named `name` in ascending order until `visit` returns true. */
-  #find(name: string, visit: (id: number) => boolean): void {
+  /** The name index of the own types, built on first use. */
+  #index(): NameIndex | Map<string, number | number[]> {
     let index = this.#nameIndex;
     if (index === undefined) {
       const words = this.#words;
@@ -358,6 +346,12 @@ export class Btf implements Iterable<BtfType> {
           : this.#mapIndex();
       this.#nameIndex = index;
     }
+    return index;
+  }
+
+  /** Visits own type ids named `name` in ascending order until `visit` returns true. */
+  #find(name: string, visit: (id: number) => boolean): void {
+    const index = this.#index();
     const start = this.startId;
     if (index instanceof NameIndex) {
       index.find(name, (i) => visit(i + start));
@@ -707,13 +701,4 @@ export class Btf implements Iterable<BtfType> {
         throw btfParseError(this.#byteOffsetOf(id), "a known BTF kind", `kind ${kind}`);
     }
   }
-}
-
-/** libbpf's CO-RE essential name: `name` up to its last `X___Y` flavor separator (X, Y not `_`). */
-function essentialNameOf(name: string): string {
-  for (let i = name.length - 5; i >= 0; i--) {
-    if (name.charCodeAt(i) !== 0x5f && name.startsWith("___", i + 1) && name.charCodeAt(i + 4) !== 0x5f)
-      return name.slice(0, i + 1);
-  }
-  return name;
 }
