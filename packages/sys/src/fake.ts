@@ -4,11 +4,12 @@
  * recorded, pins live in a private namespace, and every call is logged. Errors are the same typed
  * {@link SyscallError}s the real layer throws, and any call can be made to fail with {@link FakeSyscalls.failNext}.
  */
-import { BpfCmd, BpfFlags, BpfMapType } from "./abi.generated.js";
+import { BpfAttachType, BpfCmd, BpfFlags, BpfLinkInfo, BpfLinkType, BpfMapType } from "./abi.generated.js";
 import { bpfCmdName } from "./bpf-call.js";
 import { Errno } from "./errno.js";
 import { InvalidArgumentError, SyscallError } from "./errors.js";
 import { Fd } from "./fd.js";
+import { viewOf } from "./libc.js";
 import type { ProgTestRunOptions, ProgTestRunResult } from "./link.js";
 import type { MapBatchOptions, MapBatchResult, MapCreateOptions } from "./map.js";
 import type { BtfInfo, LinkInfo, MapInfo, ObjectKind, ProgInfo } from "./obj.js";
@@ -537,8 +538,24 @@ export class FakeSyscalls implements Syscalls {
   linkInfo(fd: Fd | number): LinkInfo {
     this.#enter("linkInfo", BpfCmd.OBJ_GET_INFO_BY_FD, [fd]);
     const o = this.#get(fd, BpfCmd.OBJ_GET_INFO_BY_FD, "link");
-    const d = o.detail as { type: number; progId: number };
-    return { type: d.type, id: o.id, progId: d.progId, raw: new Uint8Array(0) };
+    const d = o.detail as {
+      type: number;
+      progId: number;
+      kprobeMulti?: { flags: number; symbols?: string[]; addresses?: bigint[] };
+    };
+    const raw = new Uint8Array(d.kprobeMulti ? BpfLinkInfo.byteSize : 0);
+    if (d.kprobeMulti) {
+      const v = new DataView(raw.buffer);
+      const f = BpfLinkInfo.fields;
+      v.setUint32(f.type.offset, d.type, true);
+      v.setUint32(
+        f["kprobe_multi.count"].offset,
+        d.kprobeMulti.symbols?.length ?? d.kprobeMulti.addresses?.length ?? 0,
+        true,
+      );
+      v.setUint32(f["kprobe_multi.flags"].offset, d.kprobeMulti.flags, true);
+    }
+    return { type: d.type, id: o.id, progId: d.progId, raw };
   }
 
   btfInfo(fd: Fd | number): BtfInfo {
@@ -595,10 +612,51 @@ export class FakeSyscalls implements Syscalls {
     return { attachFlags: 0, progIds: ids.slice(0, o.maxPrograms ?? 64), count: ids.length, revision: 0n };
   }
 
-  #link(op: keyof Syscalls, cmd: number, progFd: Fd | number, type: number, args: unknown[]): Fd {
+  #link(
+    op: keyof Syscalls,
+    cmd: number,
+    progFd: Fd | number,
+    type: number,
+    args: unknown[],
+    check?: (prog: FakeObject) => Record<string, unknown>,
+  ): Fd {
     this.#enter(op, cmd, args);
     const p = this.#get(progFd, cmd, "prog");
-    return this.#open(this.#new("link", { detail: { type, progId: p.id, args } }), "link");
+    const more = check?.(p);
+    return this.#open(this.#new("link", { detail: { type, progId: p.id, args, ...more } }), "link");
+  }
+
+  /**
+   * What a kernel reads of a kprobe_multi LINK_CREATE (while the caller's buffers are alive), with its
+   * EINVAL checks: the program loaded for TRACE_KPROBE_MULTI, only the RETURN flag, symbols or addresses
+   * (one of them), a non-zero count. The link then reports type KPROBE_MULTI and `detail.kprobeMulti`.
+   */
+  #kprobeMulti(o: Parameters<Syscalls["linkCreate"]>[0], prog: FakeObject): Record<string, unknown> {
+    const x = o.extra ?? {};
+    const num = (k: string) => Number(x[k] ?? 0);
+    const flags = num("kprobe_multi.flags");
+    const cnt = num("kprobe_multi.cnt");
+    const syms = num("kprobe_multi.syms");
+    const addrs = num("kprobe_multi.addrs");
+    const cookies = num("kprobe_multi.cookies");
+    const einval = () => this.#err("BPF_LINK_CREATE", Errno.EINVAL);
+    if (prog.prog?.options.expectedAttachType !== BpfAttachType.TRACE_KPROBE_MULTI) throw einval();
+    if (flags & ~BpfFlags.BPF_F_KPROBE_MULTI_RETURN) throw einval();
+    if (!syms === !addrs || cnt === 0) throw einval();
+    const u64s = (addr: number) => [...new BigUint64Array(viewOf(addr, cnt * 8).slice(0))];
+    const cstr = (addr: number) => {
+      const bytes = new Uint8Array(viewOf(addr, 4096));
+      return Buffer.from(bytes.subarray(0, bytes.indexOf(0))).toString("latin1");
+    };
+    return {
+      type: BpfLinkType.KPROBE_MULTI,
+      kprobeMulti: {
+        flags,
+        symbols: syms ? u64s(syms).map((p) => cstr(Number(p))) : undefined,
+        addresses: addrs ? u64s(addrs) : undefined,
+        cookies: cookies ? u64s(cookies) : undefined,
+      },
+    };
   }
 
   rawTracepointOpen(name: string | null, progFd: Fd | number, cookie?: number | bigint): Fd {
@@ -607,7 +665,11 @@ export class FakeSyscalls implements Syscalls {
 
   linkCreate(o: Parameters<Syscalls["linkCreate"]>[0]): Fd {
     if (o.progFd === undefined) throw new InvalidArgumentError("fake linkCreate needs progFd");
-    return this.#link("linkCreate", BpfCmd.LINK_CREATE, o.progFd, o.attachType, [o]);
+    const check =
+      o.attachType === BpfAttachType.TRACE_KPROBE_MULTI
+        ? (p: FakeObject) => this.#kprobeMulti(o, p)
+        : undefined;
+    return this.#link("linkCreate", BpfCmd.LINK_CREATE, o.progFd, o.attachType, [o], check);
   }
 
   linkUpdate(

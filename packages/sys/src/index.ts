@@ -81,6 +81,9 @@ export {
 } from "./poll.js";
 export { Poller, type PollerOptions, type ReadyCallback, type Registration } from "./poller.js";
 export {
+  type KprobeMultiOptions,
+  kprobeMultiLinkCreate,
+  kprobeMultiNotSupported,
   type ProbeEventOptions,
   type ProbePmu,
   perfEventOpenProbe,
@@ -95,6 +98,7 @@ export {
   haveBtf,
   haveBtfKind,
   haveHelper,
+  haveKprobeMultiLink,
   haveLargePrograms,
   haveLinkType,
   haveMapType,

@@ -585,7 +585,7 @@ const LINK_PROBES: Partial<
 /**
  * Whether BPF_LINK_CREATE supports `linkType` (a {@link BpfLinkType} value): creates a link of a real
  * program to a target that does not exist, and tells "no such target" (supported) from "no such attach
- * type" (not). Probes exist for cgroup, netns, xdp, perf_event, tcx, netkit and uprobe_multi links; tracing, iter and
+ * type" (not). Probes exist for cgroup, netns, xdp, perf_event, tcx, netkit, kprobe_multi and uprobe_multi links; tracing, iter and
  * raw_tracepoint links need a real target and are reported by {@link haveBpfLinks}.
  */
 export function haveLinkType(linkType: number): boolean {
@@ -597,6 +597,7 @@ export function haveLinkType(linkType: number): boolean {
     )
       return haveBpfLinks();
     if (linkType === BpfLinkType.UPROBE_MULTI) return haveUprobeMultiLinks();
+    if (linkType === BpfLinkType.KPROBE_MULTI) return haveKprobeMultiLink();
     const p = LINK_PROBES[linkType];
     if (!p) throw new NotSupportedError({ feature: `a probe for link type ${name(BpfLinkType, linkType)}` });
     if (!haveBpfLinks() || !haveProgType(p.prog)) return false;
@@ -663,4 +664,61 @@ function haveUprobeMultiLinks(): boolean {
   } finally {
     prog.close();
   }
+}
+
+let kprobeMultiWhy: string | undefined;
+
+/**
+ * kprobe_multi links (5.18, like cilium/ebpf's probe): attaches a stub to `vprintk`. Success, or ESRCH (the
+ * link type exists, the function does not), means yes; EINVAL (no such attach type) or EOPNOTSUPP/ENOTSUPP
+ * (a kernel built without CONFIG_FPROBE, as one without kprobes is) means no.
+ */
+export function haveKprobeMultiLink(): boolean {
+  return cached(`link:${BpfLinkType.KPROBE_MULTI}`, () => {
+    kprobeMultiWhy = undefined;
+    if (!haveBpfLinks()) return false;
+    let prog: Fd;
+    try {
+      prog = progLoad({
+        type: BpfProgType.KPROBE,
+        insns: RET0,
+        license: "GPL",
+        expectedAttachType: BpfAttachType.TRACE_KPROBE_MULTI,
+      });
+    } catch (e) {
+      // EINVAL: no kprobe programs at all (no CONFIG_BPF_EVENTS); E2BIG: no expected_attach_type field.
+      if (e instanceof SyscallError && (e.errno === Errno.EINVAL || e.errno === Errno.E2BIG)) return false;
+      return inconclusive(e);
+    }
+    const sym = cString("vprintk");
+    const syms = BigUint64Array.of(BigInt(addressOf(sym)));
+    try {
+      linkCreate({
+        progFd: prog,
+        attachType: BpfAttachType.TRACE_KPROBE_MULTI,
+        extra: { "kprobe_multi.syms": addressOf(syms), "kprobe_multi.cnt": 1 },
+      }).close();
+      return true;
+    } catch (e) {
+      if (!(e instanceof SyscallError)) throw e;
+      if (e.errno === Errno.ESRCH) return true;
+      if (e.errno === Errno.EOPNOTSUPP || e.errno === Errno.ENOTSUPP) {
+        kprobeMultiWhy = "the kernel was built without CONFIG_FPROBE";
+        return false;
+      }
+      if (e.errno === Errno.EINVAL) return false;
+      return inconclusive(e);
+    } finally {
+      prog.close();
+      void sym;
+    }
+  });
+}
+
+/**
+ * Why {@link haveKprobeMultiLink} said no when the kernel is new enough (e.g. no CONFIG_FPROBE); undefined
+ * when it has kprobe_multi links or is older than 5.18. @internal
+ */
+export function kprobeMultiLinkMissing(): string | undefined {
+  return haveKprobeMultiLink() ? undefined : kprobeMultiWhy;
 }
