@@ -25,6 +25,7 @@ export {
 } from "./attach/cgroup.js";
 export { type ElfFunctionSymbol, readFunctionSymbols, symbolOffset } from "./attach/elf-symbols.js";
 export { Iter, type IterAttachOptions, IterLink } from "./attach/iter.js";
+export { globToRegExp, kernelFunctionsMatching } from "./attach/kprobe-multi.js";
 export {
   FlowDissector,
   LircMode2,
@@ -47,6 +48,7 @@ export {
   haveKprobes,
   KProbe,
   type KProbeAttachOptions,
+  type KProbeMultiAttachOptions,
   KRetProbe,
   UProbe,
   type UProbeAttachOptions,

@@ -8,17 +8,24 @@ import {
   BpfAttachType,
   BpfFlags,
   BpfProgType,
+  Errno,
   type Fd,
+  haveKprobeMultiLink,
+  kernelSyscalls,
+  kprobeMultiLinkCreate,
+  kprobeMultiNotSupported,
   NotSupportedError,
   PerfTypeId,
   perfEventOpenProbe,
   probePmu,
+  SyscallError,
   uprobeMultiLinkCreate,
 } from "@ebpf/sys";
 import { AttachError } from "../errors.js";
 import { CallbackLink, FdLink, type Link } from "../link.js";
 import { Program } from "../program.js";
 import { symbolOffset } from "./elf-symbols.js";
+import { KERNEL_FUNCTION_NAME, kernelFunctionsMatching } from "./kprobe-multi.js";
 import { attachPerfEvent } from "./perf-link.js";
 import { createProbeEvent, tracefsRoot } from "./tracefs.js";
 
@@ -30,6 +37,14 @@ export interface KProbeAttachOptions {
   retprobe?: boolean;
   /** bpf_get_attach_cookie() value (5.15+). */
   cookie?: bigint | number;
+}
+
+/** Options of {@link KProbe.attachMulti}. */
+export interface KProbeMultiAttachOptions {
+  /** Attach at return (kretprobe.multi); default: what the program was loaded as (a {@link KRetProbe}). */
+  retprobe?: boolean;
+  /** bpf_get_attach_cookie() values, one per function of a symbol list, in its order (not with a pattern). */
+  cookies?: readonly (bigint | number)[];
 }
 
 /** Whether this kernel has kprobes (CONFIG_KPROBES): the PMU or the tracefs interface. */
@@ -71,6 +86,79 @@ export class KProbe extends Program {
     }
     const probe = createProbeEvent("kprobe", ret, target);
     return this.adopt(attachProbe(this, probe, what, -1, options.cookie));
+  }
+
+  /**
+   * Attaches to many kernel functions under one kprobe_multi link (5.18+, fprobe: CONFIG_FPROBE), like
+   * libbpf's `bpf_program__attach_kprobe_multi_opts`. `target` is a glob (`*`, `?`) expanded against
+   * `available_filter_functions` ({@link kernelFunctionsMatching}), or a list of function names; without
+   * one, the pattern of the program's `kprobe.multi/<pattern>` section (its `attachTo`). The program must
+   * be loaded for it (expected attach type TRACE_KPROBE_MULTI, as `kprobe.multi`/`kretprobe.multi`
+   * sections are).
+   *
+   * @example
+   * ```ts
+   * using link = prog.attachMulti("__x64_sys_getp*");
+   * using two = prog.attachMulti(["do_sys_openat2", "vfs_read"], { cookies: [1n, 2n] });
+   * ```
+   * @throws NotSupportedError (minKernel 5.18) when the kernel has no kprobe_multi links, naming
+   *   CONFIG_FPROBE when that is what is missing (a kernel without kprobes has no fprobe either)
+   * @throws AttachError ERR_EBPF_ATTACH_TARGET when the pattern matches no function or the kernel cannot
+   *   find or trace one of them; ERR_EBPF_ATTACH_TYPE when the program was not loaded for kprobe.multi
+   */
+  attachMulti(target?: string | readonly string[], options: KProbeMultiAttachOptions = {}): Link {
+    const ret = options.retprobe ?? this instanceof KRetProbe;
+    const kind = `${ret ? "kretprobe" : "kprobe"}.multi`;
+    if (this.expectedAttachType !== BpfAttachType.TRACE_KPROBE_MULTI)
+      throw new AttachError(
+        `program "${this.name}" was not loaded for ${kind} (expected attach type TRACE_KPROBE_MULTI: a kprobe.multi/ or kretprobe.multi/ section)`,
+        { code: "ERR_EBPF_ATTACH_TYPE" },
+      );
+    // Ask the real kernel first, so that a kernel without the link type says so before any pattern work.
+    if (this.sys === kernelSyscalls && !haveKprobeMultiLink()) throw kprobeMultiNotSupported();
+    const pattern = target ?? this.attachTo;
+    if (pattern === undefined || pattern.length === 0)
+      throw new AttachError(`${kind} "${this.name}": no functions (give a pattern or names)`, {
+        code: "ERR_EBPF_ATTACH_TARGET",
+      });
+    let symbols: readonly string[];
+    let what: string;
+    if (typeof pattern === "string") {
+      if (options.cookies)
+        throw new AttachError(`${kind}: cookies need a list of functions, not the pattern "${pattern}"`, {
+          code: "ERR_EBPF_ATTACH_TARGET",
+        });
+      symbols = kernelFunctionsMatching(pattern);
+      if (symbols.length === 0)
+        throw new AttachError(`${kind} pattern "${pattern}" matches no traceable kernel function`, {
+          code: "ERR_EBPF_ATTACH_TARGET",
+        });
+      what = `${kind} ${pattern} (${symbols.length} functions) "${this.name}"`;
+    } else {
+      const bad = pattern.find((s) => !KERNEL_FUNCTION_NAME.test(s));
+      if (bad !== undefined)
+        throw new AttachError(`invalid kernel function name ${JSON.stringify(bad)}`, {
+          code: "ERR_EBPF_ATTACH_TARGET",
+        });
+      symbols = pattern;
+      const shown = symbols.length > 4 ? `${symbols.slice(0, 4).join(", ")}, ...` : symbols.join(", ");
+      what = `${kind} [${shown}] (${symbols.length} functions) "${this.name}"`;
+    }
+    let fd: Fd;
+    try {
+      fd = kprobeMultiLinkCreate(
+        { progFd: this.fd, symbols, cookies: options.cookies, retprobe: ret },
+        this.sys,
+      );
+    } catch (e) {
+      if (e instanceof SyscallError && e.errno === Errno.ESRCH)
+        throw new AttachError(
+          `${what}: a function is not in kallsyms or cannot be traced (not in available_filter_functions)`,
+          { code: "ERR_EBPF_ATTACH_TARGET", cause: e },
+        );
+      throw e;
+    }
+    return this.adopt(new FdLink(fd, what, this.sys));
   }
 }
 
