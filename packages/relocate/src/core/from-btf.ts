@@ -62,16 +62,17 @@ const views = new WeakMap<Btf, CoreBtf>();
 export function fromBtf(btf: Btf): CoreBtf {
   const cached = views.get(btf);
   if (cached) return cached;
-  const cache: (CoreType | undefined)[] = new Array(btf.count);
+  // A Map, not an array of btf.count slots: CO-RE touches a few hundred of the kernel's 130k types.
+  const cache = new Map<number, CoreType>();
   const view: CoreBtf = {
     typeCount: btf.count,
     pointerSize: btf.pointerSize,
     type(id: number): CoreType | undefined {
       if (!(id >= 0 && id < btf.count)) return undefined;
-      let t = cache[id];
+      let t = cache.get(id);
       if (!t) {
         t = convert(btf.typeById(id));
-        cache[id] = t;
+        cache.set(id, t);
       }
       return t;
     },
