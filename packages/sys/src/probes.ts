@@ -626,23 +626,32 @@ export function haveLinkType(linkType: number): boolean {
 }
 
 /**
- * uprobe_multi links (6.6): LINK_CREATE on the path "/" fails with EBADF (not a regular file) where the link
- * type exists, EINVAL where it does not (as cilium/ebpf probes it).
+ * A stub kprobe program loaded for a `*_MULTI` attach type, or false when the kernel refuses it: EINVAL (no
+ * kprobe programs at all, CONFIG_BPF_EVENTS off, or an unknown attach type) or E2BIG (no
+ * expected_attach_type field).
  */
-function haveUprobeMultiLinks(): boolean {
-  if (!haveBpfLinks()) return false;
-  let prog: Fd;
+function multiProbeStub(attachType: number): Fd | false {
   try {
-    prog = progLoad({
+    return progLoad({
       type: BpfProgType.KPROBE,
       insns: RET0,
       license: "GPL",
-      expectedAttachType: BpfAttachType.TRACE_UPROBE_MULTI,
+      expectedAttachType: attachType,
     });
   } catch (e) {
     if (e instanceof SyscallError && (e.errno === Errno.EINVAL || e.errno === Errno.E2BIG)) return false;
     return inconclusive(e);
   }
+}
+
+/**
+ * uprobe_multi links (6.6): LINK_CREATE on the path "/" fails with EBADF (not a regular file) where the link
+ * type exists, EINVAL where it does not (as cilium/ebpf probes it).
+ */
+function haveUprobeMultiLinks(): boolean {
+  if (!haveBpfLinks()) return false;
+  const prog = multiProbeStub(BpfAttachType.TRACE_UPROBE_MULTI);
+  if (!prog) return false;
   const path = cString("/");
   const offsets = new BigUint64Array(1);
   try {
@@ -677,19 +686,8 @@ export function haveKprobeMultiLink(): boolean {
   return cached(`link:${BpfLinkType.KPROBE_MULTI}`, () => {
     kprobeMultiWhy = undefined;
     if (!haveBpfLinks()) return false;
-    let prog: Fd;
-    try {
-      prog = progLoad({
-        type: BpfProgType.KPROBE,
-        insns: RET0,
-        license: "GPL",
-        expectedAttachType: BpfAttachType.TRACE_KPROBE_MULTI,
-      });
-    } catch (e) {
-      // EINVAL: no kprobe programs at all (no CONFIG_BPF_EVENTS); E2BIG: no expected_attach_type field.
-      if (e instanceof SyscallError && (e.errno === Errno.EINVAL || e.errno === Errno.E2BIG)) return false;
-      return inconclusive(e);
-    }
+    const prog = multiProbeStub(BpfAttachType.TRACE_KPROBE_MULTI);
+    if (!prog) return false;
     const sym = cString("vprintk");
     const syms = BigUint64Array.of(BigInt(addressOf(sym)));
     try {
