@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { exit, mov64Imm } from "@ebpf/relocate";
 import { BpfAttachType, BpfProgType, progQuery } from "@ebpf/sys";
-import { describeKernel, kernelAtLeast } from "@ebpf/testing";
+import { describeKernel, expectNotSupported, kernelAtLeast } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   CgroupDevice,
@@ -16,7 +16,6 @@ import {
   SockOps,
 } from "../src/index.js";
 import { cgroupRootAvailable, createCgroup, type TestCgroup } from "./cgroup.js";
-import { expectNotSupported } from "./not-supported.js";
 
 const allow = (name: string, type: number, expectedAttachType?: number) => ({
   name,

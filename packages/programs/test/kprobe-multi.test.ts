@@ -20,10 +20,9 @@ import {
   SyscallError,
 } from "@ebpf/sys";
 import { objectPath } from "@ebpf/test-programs";
-import { describeKernel, kernelAtLeast } from "@ebpf/testing";
+import { describeKernel, expectNotSupported, kernelAtLeast } from "@ebpf/testing";
 import { expect, it } from "vitest";
 import { FdLink, KProbe, KRetProbe, kernelFunctionsMatching, type ProgramLoadSpec } from "../src/index.js";
-import { expectNotSupported } from "./not-supported.js";
 
 /** Whether kallsyms lists function `name` (a kernel-config oracle independent of the library). */
 function kallsymsHas(name: string): boolean {

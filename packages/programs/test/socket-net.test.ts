@@ -9,7 +9,7 @@ import {
   progDetach,
   progQuery,
 } from "@ebpf/sys";
-import { describeKernel, kernelAtLeast } from "@ebpf/testing";
+import { describeKernel, expectNotSupported, kernelAtLeast } from "@ebpf/testing";
 import { expect, it } from "vitest";
 import {
   enableStats,
@@ -23,7 +23,6 @@ import {
   Syscall,
   Xdp,
 } from "../src/index.js";
-import { expectNotSupported } from "./not-supported.js";
 
 const prog = (name: string, type: number, ret: number, extra: object = {}) => ({
   name,

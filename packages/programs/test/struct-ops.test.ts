@@ -2,10 +2,9 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { exit, mov64Imm } from "@ebpf/relocate";
 import { BpfProgType } from "@ebpf/sys";
-import { describeKernel, kernelAtLeast } from "@ebpf/testing";
+import { describeKernel, expectNotSupported, kernelAtLeast } from "@ebpf/testing";
 import { expect, it } from "vitest";
 import { enableStats, type FdLink, registerStructOps, StructOps, structOpsTarget } from "../src/index.js";
-import { expectNotSupported } from "./not-supported.js";
 
 const member = (member: string, ret: number) => ({
   name: `cc_${member}`,

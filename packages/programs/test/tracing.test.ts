@@ -11,7 +11,7 @@ import {
   PerfSwIds,
   SyscallError,
 } from "@ebpf/sys";
-import { describeKernel, kernelAtLeast, needsTool } from "@ebpf/testing";
+import { describeKernel, expectNotSupported, kernelAtLeast, needsTool } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   BtfTracePoint,
@@ -37,7 +37,6 @@ import {
   UProbe,
 } from "../src/index.js";
 import { createCgroup } from "./cgroup.js";
-import { expectNotSupported } from "./not-supported.js";
 import { openTestObject } from "./objects.js";
 
 const ret0 = (name: string, type: number, extra: object = {}) => ({

@@ -1,10 +1,9 @@
 import { exit, mov64Imm } from "@ebpf/relocate";
 import { BpfAttachType, BpfProgType, progQuery, XdpAction, xdpQuery } from "@ebpf/sys";
-import { describeKernel, kernelAtLeast } from "@ebpf/testing";
+import { describeKernel, expectNotSupported, kernelAtLeast } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { enableStats, FdLink, FlowDissector, listLinks, SchedClassifier, Xdp } from "../src/index.js";
 import { createVethPair, netnsExists, qdiscs, type VethPair } from "./netns.js";
-import { expectNotSupported } from "./not-supported.js";
 
 // TCX_NEXT: let the next program of the chain run too (TCX_PASS = 0 would end the chain).
 const TCX_NEXT = -1;

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 /** True when a would-be skip must fail instead (`EBPF_REQUIRE_KERNEL=1`). */
 export const kernelRequired = process.env.EBPF_REQUIRE_KERNEL === "1";
@@ -234,4 +234,36 @@ export function kernelAtLeast(version: string): boolean {
   const [wantMajor = 0, wantMinor = 0] = version.split(".").map(Number);
   const { major, minor } = kernelRelease();
   return major > wantMajor || (major === wantMajor && minor >= wantMinor);
+}
+
+/** What {@link expectNotSupported} checked: the fields of @ebpf/sys's `NotSupportedError`. */
+export interface NotSupportedShape extends Error {
+  readonly code: "ERR_EBPF_NOT_SUPPORTED";
+  readonly feature: string;
+  readonly minKernel: string | undefined;
+}
+
+/**
+ * Asserts that `fn` throws the library's typed `NotSupportedError` (code `ERR_EBPF_NOT_SUPPORTED`) naming
+ * `minKernel`, the first mainline kernel with the feature (undefined when none has it): what kernel tests
+ * assert on kernels older than a feature. Checked by name and fields, so this package stays below
+ * @ebpf/sys. Returns the error for further checks.
+ *
+ * @example
+ * ```ts
+ * if (!kernelAtLeast("6.6")) expectNotSupported(() => prog.attach(iface, { before: other }), "6.6");
+ * ```
+ */
+export function expectNotSupported(fn: () => unknown, minKernel: string | undefined): NotSupportedShape {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(Error);
+  expect(err).toMatchObject({ name: "NotSupportedError", code: "ERR_EBPF_NOT_SUPPORTED", minKernel });
+  const e = err as NotSupportedShape;
+  if (minKernel !== undefined) expect(e.message).toContain(`needs Linux ${minKernel}`);
+  return e;
 }
