@@ -42,6 +42,7 @@ export function loadKernelBtf(): Btf {
   if (!kernel)
     kernel = parseBtf(
       read(`${KERNEL_BTF_DIR}/vmlinux`, "kernel BTF", "the kernel was built without CONFIG_DEBUG_INFO_BTF"),
+      { verifiedByKernel: true },
     );
   return kernel;
 }
@@ -58,7 +59,7 @@ export function loadModuleBtf(name: string): Btf {
   if (!btf) {
     btf = parseBtf(
       read(`${KERNEL_BTF_DIR}/${name}`, `module "${name}" BTF`, "the module is not loaded or has no BTF"),
-      { base: loadKernelBtf() },
+      { base: loadKernelBtf(), verifiedByKernel: true },
     );
     modules.set(name, btf);
   }

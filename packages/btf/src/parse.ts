@@ -9,6 +9,13 @@ export interface ParseBtfOptions {
    * after the base's.
    */
   base?: Btf;
+  /**
+   * The blob is the running kernel's own (`/sys/kernel/btf/*`), which the kernel verified when it booted or
+   * loaded the module: skip the reference-loop check over every type (5% of a cold program load). Bounds
+   * are still checked, and the queries still stop at a depth limit. `@ebpf/btf/node` sets it for kernel
+   * BTF; leave it unset for anything else.
+   */
+  verifiedByKernel?: boolean;
 }
 
 /** Size of `struct btf_header`. */
@@ -100,7 +107,7 @@ export function parseBtf(bytes: Uint8Array, options?: ParseBtfOptions): Btf {
   const strTotal = strBase + strLen;
   if (maxRef >= count) locateBadRef(words, offs, typeStart, startId, count);
   if (maxName >= strTotal) locateBadName(words, offs, typeStart, startId, strTotal);
-  checkChains(words, offs, typeStart, startId, scratch);
+  if (!options?.verifiedByKernel) checkChains(words, offs, typeStart, startId, scratch);
 
   return new Btf({
     base,

@@ -6,6 +6,9 @@ import {
   type Btf,
   BtfBuilder,
   BtfError,
+  createCodec,
+  EbpfError,
+  formatC,
   formatRaw,
   IntEncoding,
   marshalBtf,
@@ -118,6 +121,36 @@ describe("malformed BTF: each check", () => {
     b.addConst(1);
     const e = parseError(b.marshal());
     expect(e.message).toMatch(/reference loop/);
+  });
+
+  it("verifiedByKernel skips the loop check, and queries still stop on a loop with a typed error", () => {
+    const b = new BtfBuilder();
+    b.addTypedef("a", 2);
+    b.addVolatile(3);
+    b.addConst(1);
+    b.addPtr(1);
+    b.addArray(1, 1, 4);
+    b.addStruct("s", 8, [{ name: "m", type: 1, bitOffset: 0 }]);
+    const bytes = b.marshal();
+    expect(() => parseBtf(bytes)).toThrow(ParseError);
+    const btf = parseBtf(bytes, { verifiedByKernel: true });
+    const t0 = performance.now();
+    // Queries that walk the chain stop with a ParseError naming the loop...
+    for (const query of [
+      () => btf.resolveId(1),
+      () => btf.resolve(1),
+      () => btf.sizeOf(1),
+      () => btf.alignOf(1),
+      () => btf.sizeOf(5),
+      () => btf.findMember(6, "m.x"),
+    ])
+      expect(query).toThrow(ParseError);
+    // ...and those that do not walk it answer as usual.
+    expect(btf.sizeOf(6)).toBe(8);
+    expect([btf.typeName(1), btf.typeName(4), btf.typeName(5)]).toEqual(["a", "a *", "a[4]"]);
+    expect(() => formatC(btf)).toThrow(EbpfError);
+    expect(() => createCodec(btf, 6)).toThrow(EbpfError);
+    expect(performance.now() - t0).toBeLessThan(5000);
   });
 
   it("reports a struct that contains itself by value as a ParseError from the query, not a stack overflow", () => {
