@@ -20,17 +20,17 @@ function alignOf(btf: CoreBtf, id: number, depth = 0): number {
   if (!r || depth > 32) return 1;
   const t = r.t;
   switch (t.kind) {
-    case BtfKind.INT:
-    case BtfKind.ENUM:
-    case BtfKind.ENUM64:
-    case BtfKind.FLOAT:
+    case BtfKind.Int:
+    case BtfKind.Enum:
+    case BtfKind.Enum64:
+    case BtfKind.Float:
       return Math.min(Math.max(t.size, 1), 8);
-    case BtfKind.PTR:
+    case BtfKind.Ptr:
       return btf.pointerSize ?? 8;
-    case BtfKind.ARRAY:
+    case BtfKind.Array:
       return alignOf(btf, t.array?.type ?? 0, depth + 1);
-    case BtfKind.STRUCT:
-    case BtfKind.UNION:
+    case BtfKind.Struct:
+    case BtfKind.Union:
       return Math.max(1, ...(t.members ?? []).map((m) => alignOf(btf, m.type, depth + 1)));
     default:
       return 1;
@@ -40,7 +40,7 @@ function alignOf(btf: CoreBtf, id: number, depth = 0): number {
 /** The value type of an extern (its `VAR`'s type). */
 function valueType(btf: CoreBtf, e: ExternSpec): number {
   const v = e.typeId !== undefined ? typeById(btf, e.typeId) : undefined;
-  return v?.kind === BtfKind.VAR ? v.type : (e.typeId ?? 0);
+  return v?.kind === BtfKind.Var ? v.type : (e.typeId ?? 0);
 }
 
 /**
@@ -98,18 +98,18 @@ export function encodeKconfig(
     const r = skipModsAndTypedefs(btf, valueType(btf, e));
     const t = r?.t;
     const size = e.size ?? t?.size ?? 0;
-    if (t?.kind === BtfKind.ENUM && t.name === "libbpf_tristate") {
+    if (t?.kind === BtfKind.Enum && t.name === "libbpf_tristate") {
       const v = raw === "y" ? 1 : raw === "m" ? 2 : raw === "n" ? 0 : undefined;
       if (v === undefined) throw fail(`"${raw}" is not a tristate`);
       dv.setUint32(off, v, order === "little");
-    } else if (t?.kind === BtfKind.INT && size === 1 && ((t.intEncoding ?? 0) & 4) !== 0) {
+    } else if (t?.kind === BtfKind.Int && size === 1 && ((t.intEncoding ?? 0) & 4) !== 0) {
       if (raw !== "y" && raw !== "n") throw fail(`"${raw}" is not a bool`);
       out[off] = raw === "n" ? 0 : 1;
-    } else if (t?.kind === BtfKind.ARRAY) {
+    } else if (t?.kind === BtfKind.Array) {
       if (!/^".*"$/.test(raw)) throw fail(`"${raw}" is not a string`);
       const bytes = new TextEncoder().encode(raw.slice(1, -1));
       out.set(bytes.subarray(0, Math.max(0, size - 1)), off);
-    } else if (t?.kind === BtfKind.INT || t?.kind === BtfKind.ENUM || t?.kind === BtfKind.ENUM64) {
+    } else if (t?.kind === BtfKind.Int || t?.kind === BtfKind.Enum || t?.kind === BtfKind.Enum64) {
       let v: bigint;
       if (raw === "y" || raw === "m" || raw === "n") v = raw === "n" ? 0n : raw === "y" ? 1n : 2n;
       else {

@@ -25,7 +25,7 @@ function btf(types: T[], pointerSize = 8): CoreBtf {
   return { typeCount: full.length, type: (id) => full[id], pointerSize };
 }
 const int = (name: string, size: number, signed = false): T => ({
-  kind: K.INT,
+  kind: K.Int,
   name,
   size,
   intEncoding: signed ? 1 : 0,
@@ -39,7 +39,7 @@ const m = (name: string, type: number, bitOffset: number, bitfieldSize = 0) => (
   bitfieldSize,
 });
 const struct = (name: string, size: number, members: ReturnType<typeof m>[], kindFlag = false): T => ({
-  kind: K.STRUCT,
+  kind: K.Struct,
   name,
   size,
   members,
@@ -177,7 +177,7 @@ describe("bitfields", () => {
 describe("enums", () => {
   const l = btf([
     {
-      kind: K.ENUM,
+      kind: K.Enum,
       name: "e___mine",
       size: 4,
       values: [
@@ -188,7 +188,7 @@ describe("enums", () => {
   ]);
   const t = btf([
     {
-      kind: K.ENUM64,
+      kind: K.Enum64,
       name: "e",
       size: 8,
       values: [
@@ -213,8 +213,8 @@ describe("TYPE_MATCHES", () => {
   const l = btf([
     int("int", 4, true),
     struct("pair", 8, [m("a", 1, 0), m("b", 1, 32)]),
-    { kind: K.PTR, type: 2 },
-    { kind: K.FWD, name: "pair", kindFlag: false },
+    { kind: K.Ptr, type: 2 },
+    { kind: K.Fwd, name: "pair", kindFlag: false },
   ]);
   it("accepts a target with the same members in another order and more of them", () => {
     const t = btf([int("int", 4, true), struct("pair", 12, [m("c", 1, 0), m("b", 1, 32), m("a", 1, 64)])]);
@@ -234,7 +234,7 @@ describe("TYPE_MATCHES", () => {
         2,
         btf([
           int("int", 4, true),
-          { kind: K.UNION, name: "pair", size: 4, members: [m("a", 1, 0), m("b", 1, 0)] },
+          { kind: K.Union, name: "pair", size: 4, members: [m("a", 1, 0), m("b", 1, 0)] },
         ]),
         2,
       ),
@@ -242,8 +242,8 @@ describe("TYPE_MATCHES", () => {
   });
   it("behind a pointer, a forward declaration matches the struct", () => {
     const t = btf([
-      { kind: K.FWD, name: "pair", kindFlag: false },
-      { kind: K.PTR, type: 1 },
+      { kind: K.Fwd, name: "pair", kindFlag: false },
+      { kind: K.Ptr, type: 1 },
     ]);
     expect(typesMatch(l, 3, t, 2)).toBe(1);
   });

@@ -123,7 +123,7 @@ function fieldRelo(
     case CoreReloKind.FIELD_SIGNED:
       val =
         (isAnyEnum(mt.t) && mt.t.kindFlag) ||
-        (mt.t.kind === BtfKind.INT && ((mt.t.intEncoding ?? 0) & BTF_INT_SIGNED) !== 0)
+        (mt.t.kind === BtfKind.Int && ((mt.t.intEncoding ?? 0) & BTF_INT_SIGNED) !== 0)
           ? 1n
           : 0n;
       validate = true;
@@ -208,9 +208,9 @@ export function calcRelo(
       const ot = typeById(local.btf, res.origTypeId);
       const nt = target ? typeById(target.btf, res.newTypeId) : undefined;
       const unsignedInt = (t: typeof ot) =>
-        t?.kind === BtfKind.INT && (t.intEncoding ?? 0) !== BTF_INT_SIGNED;
+        t?.kind === BtfKind.Int && (t.intEncoding ?? 0) !== BTF_INT_SIGNED;
       const ok =
-        (ot?.kind === BtfKind.PTR && nt?.kind === BtfKind.PTR) || (unsignedInt(ot) && unsignedInt(nt));
+        (ot?.kind === BtfKind.Ptr && nt?.kind === BtfKind.Ptr) || (unsignedInt(ot) && unsignedInt(nt));
       res.failMemszAdjust = !ok;
     }
   } else if (isTypeBased(kind)) {

@@ -30,19 +30,19 @@ export function fieldsAreCompat(local: CoreBtf, localId: number, targ: CoreBtf, 
     if (isComposite(l.t) && isComposite(t.t)) return 1;
     if (!kindCoreCompat(l.t, t.t)) return 0;
     switch (l.t.kind) {
-      case BtfKind.PTR:
-      case BtfKind.FLOAT:
+      case BtfKind.Ptr:
+      case BtfKind.Float:
         return 1;
-      case BtfKind.FWD:
-      case BtfKind.ENUM:
-      case BtfKind.ENUM64: {
+      case BtfKind.Fwd:
+      case BtfKind.Enum:
+      case BtfKind.Enum64: {
         const ll = essentialNameLength(l.t.name);
         const tl = essentialNameLength(t.t.name);
         return ll === 0 || tl === 0 || essentialNamesEqual(l.t.name, t.t.name) ? 1 : 0;
       }
-      case BtfKind.INT:
+      case BtfKind.Int:
         return (l.t.intOffset ?? 0) === 0 && (t.t.intOffset ?? 0) === 0 ? 1 : 0;
-      case BtfKind.ARRAY:
+      case BtfKind.Array:
         localId = l.t.array?.type ?? 0;
         targId = t.t.array?.type ?? 0;
         continue;
@@ -71,24 +71,24 @@ export function typesAreCompat(
     if (!l || !t) return -1;
     if (!kindCoreCompat(l.t, t.t)) return 0;
     switch (l.t.kind) {
-      case BtfKind.UNKN:
-      case BtfKind.STRUCT:
-      case BtfKind.UNION:
-      case BtfKind.ENUM:
-      case BtfKind.FWD:
-      case BtfKind.ENUM64:
+      case BtfKind.Void:
+      case BtfKind.Struct:
+      case BtfKind.Union:
+      case BtfKind.Enum:
+      case BtfKind.Fwd:
+      case BtfKind.Enum64:
         return 1;
-      case BtfKind.INT:
+      case BtfKind.Int:
         return (l.t.intOffset ?? 0) === 0 && (t.t.intOffset ?? 0) === 0 ? 1 : 0;
-      case BtfKind.PTR:
+      case BtfKind.Ptr:
         localId = l.t.type;
         targId = t.t.type;
         continue;
-      case BtfKind.ARRAY:
+      case BtfKind.Array:
         localId = l.t.array?.type ?? 0;
         targId = t.t.array?.type ?? 0;
         continue;
-      case BtfKind.FUNC_PROTO: {
+      case BtfKind.FuncProto: {
         const lp = l.t.params ?? [];
         const tp = t.t.params ?? [];
         if (lp.length !== tp.length) return 0;
@@ -171,45 +171,45 @@ function typesMatchAt(
     const lk = l.kind;
     const tk = t.kind;
     switch (lk) {
-      case BtfKind.UNKN:
+      case BtfKind.Void:
         return lk === tk ? 1 : 0;
-      case BtfKind.FWD:
+      case BtfKind.Fwd:
         if (behindPtr) {
           if (lk === tk) return l.kindFlag === t.kindFlag ? 1 : 0;
-          return (tk === BtfKind.STRUCT && !l.kindFlag) || (tk === BtfKind.UNION && l.kindFlag) ? 1 : 0;
+          return (tk === BtfKind.Struct && !l.kindFlag) || (tk === BtfKind.Union && l.kindFlag) ? 1 : 0;
         }
         return lk === tk && l.kindFlag === t.kindFlag ? 1 : 0;
-      case BtfKind.ENUM:
-      case BtfKind.ENUM64:
+      case BtfKind.Enum:
+      case BtfKind.Enum64:
         return isAnyEnum(t) ? enumsMatch(l, t) : 0;
-      case BtfKind.STRUCT:
-      case BtfKind.UNION:
+      case BtfKind.Struct:
+      case BtfKind.Union:
         if (behindPtr) {
           if (lk === tk) return 1;
-          if (tk !== BtfKind.FWD) return 0;
-          return (lk === BtfKind.UNION) === t.kindFlag ? 1 : 0;
+          if (tk !== BtfKind.Fwd) return 0;
+          return (lk === BtfKind.Union) === t.kindFlag ? 1 : 0;
         }
         if (lk !== tk) return 0;
         return compositesMatch(local, l, targ, t, behindPtr, level);
-      case BtfKind.INT:
+      case BtfKind.Int:
         if (lk !== tk) return 0;
         return l.size === t.size &&
           ((l.intEncoding ?? 0) & BTF_INT_SIGNED) === ((t.intEncoding ?? 0) & BTF_INT_SIGNED)
           ? 1
           : 0;
-      case BtfKind.PTR:
+      case BtfKind.Ptr:
         if (lk !== tk) return 0;
         behindPtr = true;
         localId = l.type;
         targId = t.type;
         continue;
-      case BtfKind.ARRAY:
+      case BtfKind.Array:
         if (lk !== tk || !l.array || !t.array) return 0;
         if (l.array.nelems !== t.array.nelems) return 0;
         localId = l.array.type;
         targId = t.array.type;
         continue;
-      case BtfKind.FUNC_PROTO: {
+      case BtfKind.FuncProto: {
         if (lk !== tk) return 0;
         const lp = l.params ?? [];
         const tp = t.params ?? [];

@@ -2,30 +2,30 @@
  * Adapting `@ebpf/btf`'s `Btf` to the {@link CoreBtf} view CO-RE reads. Types are converted lazily
  * and cached, so relocating against vmlinux touches only the types the relocations reach.
  */
-import type { Btf, BtfType } from "@ebpf/btf";
-import { type CoreBtf, type CoreType, BtfKind as K } from "./types.js";
+import { type Btf, BtfKind, type BtfType } from "@ebpf/btf";
+import type { CoreBtf, CoreType } from "./types.js";
 
 function convert(t: BtfType): CoreType {
   const base = { kind: t.kind as number, name: t.name, kindFlag: false, size: 0, type: 0 };
   switch (t.kind) {
-    case K.INT:
+    case BtfKind.Int:
       return { ...base, size: t.size, intEncoding: t.encoding, intOffset: t.offset, intBits: t.bits };
-    case K.PTR:
-    case K.TYPEDEF:
-    case K.VOLATILE:
-    case K.CONST:
-    case K.RESTRICT:
-    case K.FUNC:
-    case K.VAR:
-    case K.DECL_TAG:
-    case K.TYPE_TAG:
+    case BtfKind.Ptr:
+    case BtfKind.Typedef:
+    case BtfKind.Volatile:
+    case BtfKind.Const:
+    case BtfKind.Restrict:
+    case BtfKind.Func:
+    case BtfKind.Var:
+    case BtfKind.DeclTag:
+    case BtfKind.TypeTag:
       return { ...base, type: t.type };
-    case K.ARRAY:
+    case BtfKind.Array:
       return { ...base, array: { type: t.elemType, indexType: t.indexType, nelems: t.nelems } };
-    case K.STRUCT:
-    case K.UNION:
+    case BtfKind.Struct:
+    case BtfKind.Union:
       return { ...base, size: t.size, kindFlag: t.kindFlag, members: t.members };
-    case K.ENUM:
+    case BtfKind.Enum:
       return {
         ...base,
         size: t.size,
@@ -33,14 +33,14 @@ function convert(t: BtfType): CoreType {
         // libbpf reads 32-bit enum values as s32 and sign-extends them.
         values: t.values.map((v) => ({ name: v.name, value: BigInt.asIntN(32, BigInt(v.value)) })),
       };
-    case K.ENUM64:
+    case BtfKind.Enum64:
       return { ...base, size: t.size, kindFlag: t.signed, values: t.values };
-    case K.FWD:
+    case BtfKind.Fwd:
       return { ...base, kindFlag: t.union };
-    case K.FUNC_PROTO:
+    case BtfKind.FuncProto:
       return { ...base, type: t.returnType, params: t.params };
-    case K.DATASEC:
-    case K.FLOAT:
+    case BtfKind.Datasec:
+    case BtfKind.Float:
       return { ...base, size: t.size };
     default:
       return base;

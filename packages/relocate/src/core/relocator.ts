@@ -18,14 +18,14 @@ const indexes = new WeakMap<CoreBtf, Map<string, number[]>>();
 // Kinds a CO-RE root type can have (named, non-function, non-variable). Only these are indexed, which
 // skips the ~85k FUNC/FUNC_PROTO/VAR/PTR/... types of vmlinux.
 const ROOT_KINDS = new Set<number>([
-  BtfKind.INT,
-  BtfKind.STRUCT,
-  BtfKind.UNION,
-  BtfKind.ENUM,
-  BtfKind.FWD,
-  BtfKind.TYPEDEF,
-  BtfKind.FLOAT,
-  BtfKind.ENUM64,
+  BtfKind.Int,
+  BtfKind.Struct,
+  BtfKind.Union,
+  BtfKind.Enum,
+  BtfKind.Fwd,
+  BtfKind.Typedef,
+  BtfKind.Float,
+  BtfKind.Enum64,
 ]);
 
 /** Essential name → type ids of a BTF (types that can be CO-RE roots), built once per BTF and cached. */

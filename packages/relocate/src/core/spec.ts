@@ -110,7 +110,7 @@ export function parseSpec(btf: CoreBtf, typeId: number, access: string, kind: nu
       spec.bitOffset += m.bitOffset;
       if (m.name) spec.spec.push({ typeId: id, idx: accessIdx, name: m.name });
       id = m.type;
-    } else if (t.kind === BtfKind.ARRAY && t.array) {
+    } else if (t.kind === BtfKind.Array && t.array) {
       const a = t.array;
       const elem = skipModsAndTypedefs(btf, a.type);
       if (!elem) throw fail(`array element type ${a.type} out of range`);
@@ -216,7 +216,7 @@ export function matchSpec(local: CoreSpec, targ: CoreBtf, targId: number): CoreS
     } else {
       if (i > 0) {
         const t = tt.t;
-        if (t.kind !== BtfKind.ARRAY || !t.array) return undefined;
+        if (t.kind !== BtfKind.Array || !t.array) return undefined;
         const flex = isFlexArr(targ, out.spec[out.spec.length - 1], t.array.nelems);
         if (!flex && localAcc.idx >= t.array.nelems) return undefined;
         const elem = skipModsAndTypedefs(targ, t.array.type);

@@ -4,29 +4,10 @@
  * types by hand.
  */
 
-/** BTF kinds (uapi `linux/btf.h`). */
-export const BtfKind = {
-  UNKN: 0,
-  INT: 1,
-  PTR: 2,
-  ARRAY: 3,
-  STRUCT: 4,
-  UNION: 5,
-  ENUM: 6,
-  FWD: 7,
-  TYPEDEF: 8,
-  VOLATILE: 9,
-  CONST: 10,
-  RESTRICT: 11,
-  FUNC: 12,
-  FUNC_PROTO: 13,
-  VAR: 14,
-  DATASEC: 15,
-  FLOAT: 16,
-  DECL_TAG: 17,
-  TYPE_TAG: 18,
-  ENUM64: 19,
-} as const;
+import { BtfKind } from "@ebpf/btf";
+
+/** BTF kinds (uapi `linux/btf.h`): `@ebpf/btf`'s, the one definition. */
+export { BtfKind };
 
 const KIND_NAMES = [
   "unkn",
@@ -133,15 +114,15 @@ export interface CoreBtf {
   findIdsByEssentialName?(name: string): number[];
 }
 
-export const VOID: CoreType = { kind: BtfKind.UNKN, name: "", kindFlag: false, size: 0, type: 0 };
+export const VOID: CoreType = { kind: BtfKind.Void, name: "", kindFlag: false, size: 0, type: 0 };
 
-export const isComposite = (t: CoreType): boolean => t.kind === BtfKind.STRUCT || t.kind === BtfKind.UNION;
-export const isAnyEnum = (t: CoreType): boolean => t.kind === BtfKind.ENUM || t.kind === BtfKind.ENUM64;
+export const isComposite = (t: CoreType): boolean => t.kind === BtfKind.Struct || t.kind === BtfKind.Union;
+export const isAnyEnum = (t: CoreType): boolean => t.kind === BtfKind.Enum || t.kind === BtfKind.Enum64;
 export const isMod = (t: CoreType): boolean =>
-  t.kind === BtfKind.VOLATILE ||
-  t.kind === BtfKind.CONST ||
-  t.kind === BtfKind.RESTRICT ||
-  t.kind === BtfKind.TYPE_TAG;
+  t.kind === BtfKind.Volatile ||
+  t.kind === BtfKind.Const ||
+  t.kind === BtfKind.Restrict ||
+  t.kind === BtfKind.TypeTag;
 
 /** libbpf's `btf_kind_core_compat`: same kind, or both enums. */
 export const kindCoreCompat = (a: CoreType, b: CoreType): boolean =>
@@ -157,7 +138,7 @@ export function typeById(btf: CoreBtf, id: number): CoreType | undefined {
 /** Follows typedefs and modifiers; returns the type and its id, or undefined on a bad id. */
 export function skipModsAndTypedefs(btf: CoreBtf, id: number): { t: CoreType; id: number } | undefined {
   let t = typeById(btf, id);
-  for (let depth = 0; t && (isMod(t) || t.kind === BtfKind.TYPEDEF); depth++) {
+  for (let depth = 0; t && (isMod(t) || t.kind === BtfKind.Typedef); depth++) {
     if (depth > 64) return undefined;
     id = t.type;
     t = typeById(btf, id);
@@ -169,28 +150,28 @@ export function skipModsAndTypedefs(btf: CoreBtf, id: number): { t: CoreType; id
 export function resolveSize(btf: CoreBtf, id: number): number {
   let nelems = 1;
   let t = typeById(btf, id);
-  for (let i = 0; i < 32 && t && !(id === 0 || t.kind === BtfKind.UNKN); i++) {
+  for (let i = 0; i < 32 && t && !(id === 0 || t.kind === BtfKind.Void); i++) {
     switch (t.kind) {
-      case BtfKind.INT:
-      case BtfKind.STRUCT:
-      case BtfKind.UNION:
-      case BtfKind.ENUM:
-      case BtfKind.ENUM64:
-      case BtfKind.DATASEC:
-      case BtfKind.FLOAT:
+      case BtfKind.Int:
+      case BtfKind.Struct:
+      case BtfKind.Union:
+      case BtfKind.Enum:
+      case BtfKind.Enum64:
+      case BtfKind.Datasec:
+      case BtfKind.Float:
         return nelems * t.size;
-      case BtfKind.PTR:
+      case BtfKind.Ptr:
         return nelems * (btf.pointerSize ?? 8);
-      case BtfKind.TYPEDEF:
-      case BtfKind.VOLATILE:
-      case BtfKind.CONST:
-      case BtfKind.RESTRICT:
-      case BtfKind.VAR:
-      case BtfKind.DECL_TAG:
-      case BtfKind.TYPE_TAG:
+      case BtfKind.Typedef:
+      case BtfKind.Volatile:
+      case BtfKind.Const:
+      case BtfKind.Restrict:
+      case BtfKind.Var:
+      case BtfKind.DeclTag:
+      case BtfKind.TypeTag:
         id = t.type;
         break;
-      case BtfKind.ARRAY:
+      case BtfKind.Array:
         nelems *= t.array?.nelems ?? 0;
         id = t.array?.type ?? 0;
         break;
