@@ -4,36 +4,13 @@
  * types by hand.
  */
 
-import { BtfKind } from "@ebpf/btf";
+import { BtfKind, KIND_NAMES } from "@ebpf/btf";
 
 /** BTF kinds (uapi `linux/btf.h`): `@ebpf/btf`'s, the one definition. */
 export { BtfKind };
 
-const KIND_NAMES = [
-  "unkn",
-  "int",
-  "ptr",
-  "array",
-  "struct",
-  "union",
-  "enum",
-  "fwd",
-  "typedef",
-  "volatile",
-  "const",
-  "restrict",
-  "func",
-  "func_proto",
-  "var",
-  "datasec",
-  "float",
-  "decl_tag",
-  "type_tag",
-  "enum64",
-];
-
 /** Lower-case name of a BTF kind, as libbpf prints it. */
-export const kindName = (kind: number): string => KIND_NAMES[kind] ?? `kind${kind}`;
+export const kindName = (kind: number): string => KIND_NAMES[kind]?.toLowerCase() ?? `kind${kind}`;
 
 /** `BTF_INT_SIGNED` bit of an int's encoding. */
 export const BTF_INT_SIGNED = 1;
