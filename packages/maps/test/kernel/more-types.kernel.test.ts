@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync } from "node:fs";
-import { BtfBuilder, BtfKind } from "@ebpf/btf";
+import { type Btf, BtfKind } from "@ebpf/btf";
 import { loadKernelBtf } from "@ebpf/btf/node";
 import {
   AluOp,
@@ -56,6 +56,7 @@ import {
   XskMap,
 } from "../harness.js";
 import { closeFd, drain, pidfdOpen, udpSocket, xdpSocket } from "./native.js";
+import { storageBtf } from "./storage-btf.js";
 
 /** `enum sk_action` (not in abi.generated.ts). */
 const SK_PASS = 1;
@@ -263,19 +264,13 @@ interface Pair {
 
 describeKernel("TaskStorage on the real kernel (BTF built in the test)", () => {
   let btfFd: Fd;
-  let btf: ReturnType<BtfBuilder["build"]>;
+  let btf: Btf;
   let intId = 0;
   let pairId = 0;
   beforeAll(() => {
-    const bb = new BtfBuilder();
-    intId = bb.addInt("int", 4, 1);
-    const u32 = bb.addInt("unsigned int", 4);
-    pairId = bb.addStruct("pair", 8, [
-      { name: "a", type: u32, bitOffset: 0 },
-      { name: "b", type: u32, bitOffset: 32 },
-    ]);
-    btf = bb.build();
-    btfFd = btfLoad({ btf: bb.marshal() });
+    const built = storageBtf();
+    ({ btf, intId, pairId } = built);
+    btfFd = btfLoad({ btf: built.bytes });
   });
   afterAll(() => btfFd?.close());
   const spec = () => ({

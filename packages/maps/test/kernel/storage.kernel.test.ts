@@ -1,6 +1,6 @@
 import { closeSync, openSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { BtfBuilder } from "@ebpf/btf";
+import type { Btf } from "@ebpf/btf";
 import { btfLoad } from "@ebpf/sys";
 import { describeKernel, kernelAtLeast } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import {
   probeMapType,
   SkStorage,
 } from "../harness.js";
+import { storageBtf } from "./storage-btf.js";
 
 interface Pair {
   a: number;
@@ -23,18 +24,12 @@ describeKernel("local storage maps on the real kernel (BTF built in the test)", 
   let btfFd: { close(): void; raw: number };
   let intId = 0;
   let pairId = 0;
-  let btf: ReturnType<BtfBuilder["build"]>;
+  let btf: Btf;
   let server: Server;
   beforeAll(async () => {
-    const b = new BtfBuilder();
-    intId = b.addInt("int", 4, 1);
-    const u32 = b.addInt("unsigned int", 4);
-    pairId = b.addStruct("pair", 8, [
-      { name: "a", type: u32, bitOffset: 0 },
-      { name: "b", type: u32, bitOffset: 32 },
-    ]);
-    btf = b.build();
-    btfFd = btfLoad({ btf: b.marshal() });
+    const built = storageBtf();
+    ({ btf, intId, pairId } = built);
+    btfFd = btfLoad({ btf: built.bytes });
     server = createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   });
