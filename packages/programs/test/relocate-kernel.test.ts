@@ -1,3 +1,5 @@
+// @ebpf/relocate's kernel proof. It lives here, in a package that may use @ebpf/sys, so that relocate stays
+// pure down to its dev dependencies; it shares relocate's test helpers and fixtures.
 // (b) libbpf as an oracle: the same object loaded by bpftool (libbpf) and by us must give the kernel's
 // identical xlated instructions (map ids normalised), with line info on the same instructions.
 // (c) our relocated programs run in the kernel (BPF_PROG_TEST_RUN) and compute the expected values.
@@ -9,6 +11,22 @@ import { gunzipSync } from "node:zlib";
 import { BtfKind } from "@ebpf/btf";
 import { loadKernelBtf } from "@ebpf/btf/node";
 import type { BpfObjectSpec } from "@ebpf/elf";
+import {
+  CALL,
+  encodeFuncInfo,
+  encodeInstructions,
+  encodeKconfig,
+  encodeLineInfo,
+  formatInstruction,
+  fromBtf,
+  type Instruction,
+  LD_IMM64,
+  POISON_CALL_KFUNC_BASE,
+  PseudoCall,
+  parseKernelConfig,
+  poisonErrorFromLog,
+  type RelocatedObject,
+} from "@ebpf/relocate";
 import {
   BpfAttachType,
   BpfFlags,
@@ -29,22 +47,6 @@ import { objectPath, vmlinuxHeader } from "@ebpf/test-programs";
 import { describeKernel, kernelAtLeast, needsTool } from "@ebpf/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
-  CALL,
-  encodeFuncInfo,
-  encodeInstructions,
-  encodeKconfig,
-  encodeLineInfo,
-  formatInstruction,
-  fromBtf,
-  type Instruction,
-  LD_IMM64,
-  POISON_CALL_KFUNC_BASE,
-  PseudoCall,
-  parseKernelConfig,
-  poisonErrorFromLog,
-  type RelocatedObject,
-} from "../src/index.js";
-import {
   expectedCoreKinds,
   fixturePath,
   fixupDatasecs,
@@ -52,7 +54,7 @@ import {
   loadObject,
   loadObjectFile,
   relocate,
-} from "./helpers.js";
+} from "../../relocate/test/helpers.js";
 
 /** The running kernel's config plus LINUX_KERNEL_VERSION from uname, as libbpf computes them. */
 const kernelConfig = (() => {
