@@ -1,6 +1,7 @@
 import { BtfError, btfParseError } from "./errors.js";
+import { essentialName } from "./essential-name.js";
 import { BtfKind, kindName } from "./kinds.js";
-import { essentialNameOf, NameIndex } from "./name-index.js";
+import { NameIndex } from "./name-index.js";
 import { enumValueOf, findMember, type MemberLayout, membersOf, typeNameOf } from "./query.js";
 import { decodeCString } from "./strings.js";
 import type {
@@ -318,7 +319,7 @@ export class Btf implements Iterable<BtfType> {
     }
     const own: number[] = [];
     for (const [n, ids] of index) {
-      if (n !== name && !(n.length > name.length && n.startsWith(name) && essentialNameOf(n) === name))
+      if (n !== name && !(n.length > name.length && n.startsWith(name) && essentialName(n) === name))
         continue;
       if (typeof ids === "number") own.push(ids);
       else own.push(...ids);

@@ -27,6 +27,7 @@ export {
   u64Codec,
 } from "./codec.js";
 export { BtfError, type BtfErrorCode } from "./errors.js";
+export { essentialName, essentialNameLength } from "./essential-name.js";
 export {
   type BtfCoreRelo,
   type BtfExt,

@@ -5,6 +5,8 @@
 // section text in place; a chain holds every name with that prefix, which also makes it the candidate list
 // for CO-RE's essential names (`task_struct` and `task_struct___v1` share a key).
 
+import { essentialName } from "./essential-name.js";
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const UNDERSCORE = 0x5f;
@@ -29,19 +31,6 @@ function keyHash(charAt: (i: number) => number): number {
 
 function stringKey(s: string): number {
   return keyHash((i) => (i < s.length ? s.charCodeAt(i) : 0));
-}
-
-/** libbpf's CO-RE essential name: `name` up to its last `X___Y` flavor separator (X, Y not `_`). */
-export function essentialNameOf(name: string): string {
-  for (let i = name.length - 5; i >= 0; i--) {
-    if (
-      name.charCodeAt(i) !== UNDERSCORE &&
-      name.startsWith("___", i + 1) &&
-      name.charCodeAt(i + 4) !== UNDERSCORE
-    )
-      return name.slice(0, i + 1);
-  }
-  return name;
 }
 
 /** @internal */
@@ -148,7 +137,7 @@ export class NameIndex {
     for (let i = this.#table[stringKey(name) & this.#mask]; i !== -1; i = next[i]) {
       const c = this.#after(i, name);
       if (c === 0) out.push(i);
-      else if (c === UNDERSCORE && essentialNameOf(this.#stringAt(this.#nameOff(i))) === name) out.push(i);
+      else if (c === UNDERSCORE && essentialName(this.#stringAt(this.#nameOff(i))) === name) out.push(i);
     }
     return out;
   }

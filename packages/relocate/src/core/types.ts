@@ -4,7 +4,7 @@
  * types by hand.
  */
 
-import { BtfKind, KIND_NAMES } from "@ebpf/btf";
+import { BtfKind, essentialName, essentialNameLength, KIND_NAMES } from "@ebpf/btf";
 
 /** BTF kinds (uapi `linux/btf.h`): `@ebpf/btf`'s, the one definition. */
 export { BtfKind };
@@ -160,16 +160,5 @@ export function resolveSize(btf: CoreBtf, id: number): number {
   return -1;
 }
 
-/** True for `X___Y` where X and Y are not underscores (libbpf's flavor separator). */
-function isFlavorSep(s: string, i: number): boolean {
-  return s[i] !== "_" && s[i + 1] === "_" && s[i + 2] === "_" && s[i + 3] === "_" && s[i + 4] !== "_";
-}
-
-/** Length of a name without its `___flavor` suffix (libbpf's `bpf_core_essential_name_len`). */
-export function essentialNameLength(name: string): number {
-  for (let i = name.length - 5; i >= 0; i--) if (isFlavorSep(name, i)) return i + 1;
-  return name.length;
-}
-
-/** A name without its `___flavor` suffix. */
-export const essentialName = (name: string): string => name.slice(0, essentialNameLength(name));
+/** CO-RE essential names: `@ebpf/btf`'s (one implementation of libbpf's rule). */
+export { essentialName, essentialNameLength };
